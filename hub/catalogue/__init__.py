@@ -1,0 +1,94 @@
+"""The hall's service catalogue from a TOML file: departments, items, 一件事, windows."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_CATALOGUE = Path(__file__).with_name("county_hall.toml")
+
+WindowKind = Literal[
+    "综合窗口", "部门窗口", "一件事一次办", "帮办代办",
+    "跨省通办", "办不成事反映", "统一出件", "咨询台",
+]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Department(_Entry):
+    code: str = Field(pattern=r"^[A-Z]{2,8}$")
+    name: str
+
+
+class Service(_Entry):
+    """One item (事项) a citizen can take a ticket for."""
+
+    code: str = Field(pattern=r"^[A-Z0-9_]{2,32}$")
+    name: str
+    department: str
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    conditions: list[str] = Field(min_length=1)
+    materials: list[str] = Field(min_length=1)
+    legal_days: int = Field(ge=0)
+    promised_days: int = Field(ge=0)  # 0: done on the spot (即办件)
+    fee: str = "不收费"
+
+
+class Bundle(Service):
+    """一件事: several items from several departments, handled at one window."""
+
+    items: list[str] = Field(min_length=2)
+
+
+class Window(_Entry):
+    number: int = Field(ge=1, le=999)
+    name: str
+    kind: WindowKind
+    services: list[str]
+
+
+class Catalogue(_Entry):
+    hall_name: str
+    departments: list[Department]
+    services: list[Service]
+    bundles: list[Bundle] = []
+    windows: list[Window]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalogue:
+        departments = {d.code for d in self.departments}
+        items = {s.code for s in self.services}
+        every = items | {b.code for b in self.bundles}
+        if len(every) != len(self.services) + len(self.bundles):
+            raise ValueError("service and bundle codes must be unique")
+        for s in [*self.services, *self.bundles]:
+            if s.department not in departments:
+                raise ValueError(f"{s.code}: unknown department {s.department}")
+        for b in self.bundles:
+            if missing := set(b.items) - items:
+                raise ValueError(f"{b.code}: unknown items {sorted(missing)}")
+        numbers = [w.number for w in self.windows]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("window numbers must be unique")
+        for w in self.windows:
+            if missing := set(w.services) - every:
+                raise ValueError(f"window {w.number}: unknown services {sorted(missing)}")
+        return self
+
+    def all_services(self) -> list[Service]:
+        """Items and bundles alike: everything a ticket can be taken for."""
+        return [*self.services, *self.bundles]
+
+    def department_name(self, code: str) -> str:
+        return next(d.name for d in self.departments if d.code == code)
+
+
+def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
+    """Read and check a catalogue file; a bad file fails loudly at start."""
+    with path.open("rb") as f:
+        return Catalogue.model_validate(tomllib.load(f))

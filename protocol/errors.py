@@ -1,0 +1,51 @@
+"""Error codes shared by hub and devices: English code for logs, Chinese text for screens."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every refusal the hub can answer with; the value is the code on the wire."""
+
+    BAD_JSON = "BAD_JSON"
+    INVALID = "INVALID"
+    TOO_LARGE = "TOO_LARGE"
+    UNKNOWN_ACTION = "UNKNOWN_ACTION"
+    WRONG_HALL = "WRONG_HALL"
+    UNKNOWN_SERVICE = "UNKNOWN_SERVICE"
+    SERVICE_CLOSED = "SERVICE_CLOSED"
+    UNKNOWN_WINDOW = "UNKNOWN_WINDOW"
+    WINDOW_CLOSED = "WINDOW_CLOSED"
+    WINDOW_BUSY = "WINDOW_BUSY"
+    QUEUE_EMPTY = "QUEUE_EMPTY"
+    NOT_SERVING = "NOT_SERVING"
+    HUB_ERROR = "HUB_ERROR"
+
+
+# The text a citizen or a member of staff reads on a screen.
+ZH: dict[ErrorCode, str] = {
+    ErrorCode.BAD_JSON: "请求格式错误，请联系工作人员",
+    ErrorCode.INVALID: "请求内容不完整或有误，请联系工作人员",
+    ErrorCode.TOO_LARGE: "请求内容过长，已拒绝",
+    ErrorCode.UNKNOWN_ACTION: "不支持的操作",
+    ErrorCode.WRONG_HALL: "设备不属于本大厅，请联系管理员",
+    ErrorCode.UNKNOWN_SERVICE: "没有该服务事项，请重新选择",
+    ErrorCode.SERVICE_CLOSED: "该事项暂停取号，请到导办台咨询",
+    ErrorCode.UNKNOWN_WINDOW: "窗口未登记，请联系管理员",
+    ErrorCode.WINDOW_CLOSED: "窗口尚未开放，请先开窗",
+    ErrorCode.WINDOW_BUSY: "请先结束当前办件，再叫下一位",
+    ErrorCode.QUEUE_EMPTY: "当前没有等候的群众",
+    ErrorCode.NOT_SERVING: "该号码不在本窗口办理中",
+    ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
+}
+
+
+class UserError(Exception):
+    """A refusal to show a person: `code` for logs and machines, `zh` for the screen."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        super().__init__(f"{code.value}: {detail}" if detail else code.value)
+        self.code = code
+        self.zh = ZH[code]
+        self.detail = detail

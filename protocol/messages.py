@@ -1,0 +1,225 @@
+"""Every message of a hall, with its topic and validation (pydantic 2).
+
+Requests go device → hub and carry a `request_id` made once by the device and
+reused on every resend; the hub answers each with exactly one reply, the same
+reply every time. States are retained, so a screen that (re)starts gets the
+truth from the broker at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from protocol.errors import ErrorCode
+from protocol.topics import DeviceClass
+
+MAX_PAYLOAD_BYTES = 4096  # the hub refuses anything larger unread
+
+ServiceCode = Annotated[str, Field(pattern=r"^[A-Z0-9_]{2,32}$")]
+WindowNo = Annotated[int, Field(ge=1, le=999)]
+TicketNumber = Annotated[str, Field(pattern=r"^[A-Z]{1,2}[0-9]{3,5}$")]
+
+
+class Message(BaseModel):
+    """Base of every message: unknown fields are an error, messages are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+
+
+# ---------------------------------------------------------------- requests
+
+
+class Request(Message):
+    """A device asks the hub to do one thing."""
+
+    ACTION: ClassVar[str]
+    SENDER: ClassVar[DeviceClass]
+
+    request_id: UUID
+
+
+class IssueTicket(Request):
+    """Kiosk: a citizen picked a service; give them a number."""
+
+    ACTION: ClassVar[str] = "issue_ticket"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
+
+    service: ServiceCode
+
+
+class OpenWindow(Request):
+    """Caller: staff open their window for service."""
+
+    ACTION: ClassVar[str] = "open_window"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+
+
+class CloseWindow(Request):
+    """Caller: staff close their window (no case may be open)."""
+
+    ACTION: ClassVar[str] = "close_window"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+
+
+class CallNext(Request):
+    """Caller: call the ticket that has waited longest among the window's services."""
+
+    ACTION: ClassVar[str] = "call_next"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+
+
+class FinishCase(Request):
+    """Caller: the case of the ticket being served at the window is finished."""
+
+    ACTION: ClassVar[str] = "finish_case"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    ticket_id: int = Field(ge=1)
+
+
+REQUESTS: tuple[type[Request], ...] = (IssueTicket, OpenWindow, CloseWindow, CallNext, FinishCase)
+REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
+
+
+# ---------------------------------------------------------------- shared parts
+
+
+class Ticket(Message):
+    """A ticket as devices see it."""
+
+    id: int
+    number: TicketNumber
+    service: ServiceCode
+    service_name: str
+    department: str
+    service_day: date
+    issued_at: datetime
+    status: Literal["waiting", "called", "finished"]
+    window: WindowNo | None = None
+
+
+class WindowState(Message):
+    """Retained: what the screen above a window and the main screen show for it."""
+
+    window: WindowNo
+    name: str
+    status: Literal["closed", "open", "serving"]
+    serving: TicketNumber | None = None
+    ticket_id: int | None = None
+    service_name: str | None = None
+    call_seq: int = Field(0, ge=0)  # grows with every call, so a screen can tell a new call
+    updated_at: datetime
+
+
+class ServiceQueue(Message):
+    """Waiting figures of one service."""
+
+    service: ServiceCode
+    name: str
+    prefix: str
+    waiting: int = Field(ge=0)
+    open_windows: int = Field(ge=0)
+
+
+class QueueState(Message):
+    """Retained: the queue of the hall and the day's totals."""
+
+    service_day: date
+    services: list[ServiceQueue]
+    issued: int = Field(ge=0)
+    waiting: int = Field(ge=0)
+    called: int = Field(ge=0)
+    finished: int = Field(ge=0)
+    windows_open: int = Field(ge=0)
+    updated_at: datetime
+
+
+class HubStatus(Message):
+    """Retained: whether the hub is up (the broker publishes 'offline' as its last will)."""
+
+    status: Literal["online", "offline"]
+
+
+# ---------------------------------------------------------------- replies
+
+
+class Reply(Message):
+    """The hub's one answer to one request."""
+
+    request_id: UUID | None
+    ok: bool
+
+
+class TicketIssued(Reply):
+    """A number was given; `waiting_before` is how many wait ahead of it."""
+
+    kind: Literal["ticket_issued"] = "ticket_issued"
+    ok: Literal[True] = True
+    request_id: UUID
+    ticket: Ticket
+    waiting_before: int = Field(ge=0)
+
+
+class WindowChanged(Reply):
+    """A window was opened or closed; its new state."""
+
+    kind: Literal["window_changed"] = "window_changed"
+    ok: Literal[True] = True
+    request_id: UUID
+    window: WindowState
+
+
+class TicketCalled(Reply):
+    """A ticket was called to the window."""
+
+    kind: Literal["ticket_called"] = "ticket_called"
+    ok: Literal[True] = True
+    request_id: UUID
+    ticket: Ticket
+    window: WindowState
+
+
+class CaseFinished(Reply):
+    """The case is finished; the window is free."""
+
+    kind: Literal["case_finished"] = "case_finished"
+    ok: Literal[True] = True
+    request_id: UUID
+    ticket: Ticket
+    window: WindowState
+
+
+class ErrorReply(Reply):
+    """A refusal: nothing changed. `request_id` is None when the request was unreadable."""
+
+    kind: Literal["error"] = "error"
+    ok: Literal[False] = False
+    code: ErrorCode
+    message: str  # Chinese, for the screen
+
+
+AnyReply = Annotated[
+    TicketIssued | WindowChanged | TicketCalled | CaseFinished | ErrorReply,
+    Field(discriminator="kind"),
+]
+REPLIES: tuple[type[Reply], ...] = (TicketIssued, WindowChanged, TicketCalled, CaseFinished,
+                                    ErrorReply)
+reply_adapter: TypeAdapter[AnyReply] = TypeAdapter(AnyReply)
+
+
+def parse_reply(payload: bytes | str) -> AnyReply:
+    """Read any reply from its JSON."""
+    return reply_adapter.validate_json(payload)

@@ -1,0 +1,116 @@
+"""Every MQTT topic of a hall, and the broker ACL that follows from them.
+
+Topic strings are built here and nowhere else. A device's MQTT username is its
+device class and its client id is its device id, so the broker can bind each
+device to its own request and reply topics with one pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+ROOT = "hall"
+ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"
+_ID = re.compile(ID_PATTERN)
+
+
+class DeviceClass(StrEnum):
+    """Who is on the other end of a connection; also its MQTT username."""
+
+    HUB = "hub"
+    KIOSK = "kiosk"
+    CALLER = "caller"
+    DISPLAY = "display"
+
+
+def request_topic(hall_id: str, device_class: DeviceClass, device_id: str, action: str) -> str:
+    """Topic a device publishes one kind of request on (QoS 1, not retained)."""
+    return f"{ROOT}/{hall_id}/{device_class.value}/{device_id}/req/{action}"
+
+
+def reply_topic(hall_id: str, device_class: DeviceClass, device_id: str) -> str:
+    """Topic the hub answers one device on (QoS 1, not retained)."""
+    return f"{ROOT}/{hall_id}/{device_class.value}/{device_id}/reply"
+
+
+def requests_filter(hall_id: str) -> str:
+    """Subscription that gives the hub every request of its hall."""
+    return f"{ROOT}/{hall_id}/+/+/req/+"
+
+
+def window_state_topic(hall_id: str, window: int) -> str:
+    """Retained state of one window: open, serving which number, closed."""
+    return f"{ROOT}/{hall_id}/state/window/{window}"
+
+
+def window_states_filter(hall_id: str) -> str:
+    """Subscription to the state of every window of a hall."""
+    return f"{ROOT}/{hall_id}/state/window/+"
+
+
+def queue_state_topic(hall_id: str) -> str:
+    """Retained state of the queue: waiting per service and the day's totals."""
+    return f"{ROOT}/{hall_id}/state/queue"
+
+
+def hub_status_topic(hall_id: str) -> str:
+    """Retained online/offline flag of the hub (its last will says offline)."""
+    return f"{ROOT}/{hall_id}/state/hub"
+
+
+def states_filter(hall_id: str) -> str:
+    """Subscription to every retained state topic of a hall."""
+    return f"{ROOT}/{hall_id}/state/#"
+
+
+@dataclass(frozen=True)
+class RequestAddress:
+    """The parts of a request topic."""
+
+    hall_id: str
+    device_class: DeviceClass
+    device_id: str
+    action: str
+
+
+def parse_request_topic(topic: str) -> RequestAddress | None:
+    """Split a request topic; None when it is not one."""
+    parts = topic.split("/")
+    if len(parts) != 6 or parts[0] != ROOT or parts[4] != "req":
+        return None
+    _, hall_id, device_class, device_id, _, action = parts
+    if device_class not in DeviceClass.__members__.values():
+        return None
+    if not (_ID.fullmatch(hall_id) and _ID.fullmatch(device_id)):
+        return None
+    return RequestAddress(hall_id, DeviceClass(device_class), device_id, action)
+
+
+def parse_window_state_topic(topic: str) -> int | None:
+    """Window number of a window state topic; None when it is not one."""
+    parts = topic.split("/")
+    if len(parts) == 5 and parts[0] == ROOT and parts[2:4] == ["state", "window"]:
+        return int(parts[4]) if parts[4].isdigit() else None
+    return None
+
+
+def broker_acl() -> str:
+    """Mosquitto ACL file text: each device may publish only its own class's requests.
+
+    `%u` is the username (the device class) and `%c` the client id (the device
+    id), so a kiosk cannot publish a caller request nor speak for another kiosk.
+    Everything is denied unless a line below allows it.
+    """
+    lines = [
+        "# Written by HallQ from protocol/topics.py; do not edit by hand.",
+        f"pattern write {ROOT}/+/%u/%c/req/+",
+        f"pattern read {ROOT}/+/%u/%c/reply",
+        "",
+        f"user {DeviceClass.HUB.value}",
+        f"topic readwrite {ROOT}/#",
+    ]
+    for reader in (DeviceClass.KIOSK, DeviceClass.CALLER, DeviceClass.DISPLAY):
+        lines += ["", f"user {reader.value}", f"topic read {ROOT}/+/state/#"]
+    return "\n".join(lines) + "\n"
