@@ -80,17 +80,28 @@ class PendingReply:
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
+        self._lock = threading.Lock()
         self._event = threading.Event()
         self._reply: AnyReply | None = None
+        self._abandoned = False
 
-    def set(self, reply: AnyReply) -> None:
-        self._reply = reply
-        self._event.set()
+    def set(self, reply: AnyReply) -> bool:
+        """Hand over the reply; False when nobody waits for it any more."""
+        with self._lock:
+            self._reply = reply
+            self._event.set()
+            return not self._abandoned
 
-    def wait(self, timeout: float) -> AnyReply | None:
-        """The reply, or None if the hub has not answered in `timeout` seconds (it stays queued)."""
+    def wait(self, timeout: float, *, abandon: bool = True) -> AnyReply | None:
+        """The reply, or None after `timeout` seconds (the request stays queued).
+
+        With `abandon`, a reply that comes later goes to the link's `on_late_reply`.
+        """
         self._event.wait(timeout)
-        return self._reply
+        with self._lock:
+            if self._reply is None and abandon:
+                self._abandoned = True
+            return self._reply
 
 
 class DeviceLink:
@@ -168,13 +179,14 @@ class DeviceLink:
 
     def _publish(self, rid: str, topic: str, payload: bytes) -> None:
         with self._lock:
-            _, delay = self._last_sent.get(rid, (0.0, self.settings.resend_after / 2))
-            self._last_sent[rid] = (time.monotonic(), min(delay * 2, 30.0))
+            first = self.settings.resend_after
+            _, delay = self._last_sent.get(rid, (0.0, first / 2))
+            self._last_sent[rid] = (time.monotonic(), min(delay * 2, first * 10))
         if self._connected.is_set():
             self.client.publish(topic, payload, qos=1)
 
     def _resend_loop(self) -> None:
-        """Send again what the hub has not answered, backing off per request up to 30 s."""
+        """Send again what the hub has not answered, backing off per request (up to 10×)."""
         while not self._stop.wait(0.5):
             if not self._connected.is_set():
                 continue
@@ -194,8 +206,7 @@ class DeviceLink:
             log.warning("broker refused %s: %s", self.settings.device_id, reason)
             return
         client.subscribe(self._reply_topic, qos=1)
-        if self.on_state is not None:
-            client.subscribe(topics.states_filter(self.settings.hall_id), qos=1)
+        client.subscribe(topics.states_filter(self.settings.hall_id), qos=1)
         self._connected.set()
         for entry in self.outbox.pending():  # whatever waited while we were away
             self._publish(entry.request_id, entry.topic, entry.payload)
@@ -226,10 +237,9 @@ class DeviceLink:
         with self._lock:
             pending = self._waiting.pop(rid, None)
             self._last_sent.pop(rid, None)
-        if pending is not None:
-            pending.set(reply)
-        elif was_queued and self.on_late_reply is not None:
-            self.on_late_reply(reply)  # answer to a request sent before a restart
+        taken = pending.set(reply) if pending is not None else False
+        if not taken and (was_queued or pending is not None) and self.on_late_reply is not None:
+            self.on_late_reply(reply)  # nobody waits: sent before a restart, or timed out
 
     def _parse_state(self, topic: str, payload: bytes) -> State | None:
         hall = self.settings.hall_id

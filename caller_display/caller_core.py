@@ -1,0 +1,71 @@
+"""The window caller without its buttons and screen: open, call next, finish, close.
+
+gpiozero buttons and the Kivy window screen (a later issue) call these methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from uuid import uuid4
+
+from protocol.link import DeviceLink, State
+from protocol.messages import (
+    AnyReply,
+    CallNext,
+    CloseWindow,
+    ErrorReply,
+    FinishCase,
+    OpenWindow,
+    Request,
+    TicketCalled,
+    WindowState,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CallerCore:
+    """One window's staff actions, and the window's state as the hub last told it."""
+
+    def __init__(self, link: DeviceLink, window: int, reply_timeout: float = 5.0) -> None:
+        self.link = link
+        self.window = window
+        self.reply_timeout = reply_timeout
+        self.state: WindowState | None = None
+        self._state_lock = threading.Lock()
+        link.on_state = self.on_state
+
+    def on_state(self, state: State, live: bool) -> None:
+        """Keep our window's retained state: after a restart we know whom we serve."""
+        if isinstance(state, WindowState) and state.window == self.window:
+            with self._state_lock:
+                if self.state is None or state.updated_at >= self.state.updated_at:
+                    self.state = state
+
+    def open(self) -> AnyReply | None:
+        return self._ask(OpenWindow(request_id=uuid4(), window=self.window))
+
+    def close(self) -> AnyReply | None:
+        return self._ask(CloseWindow(request_id=uuid4(), window=self.window))
+
+    def call_next(self) -> AnyReply | None:
+        """Call the longest-waiting ticket this window serves."""
+        return self._ask(CallNext(request_id=uuid4(), window=self.window))
+
+    def finish(self) -> AnyReply | None:
+        """Finish the case being served; refused locally when we serve nobody."""
+        ticket_id = self.state.ticket_id if self.state else None
+        if ticket_id is None:
+            return None
+        return self._ask(FinishCase(request_id=uuid4(), window=self.window, ticket_id=ticket_id))
+
+    def _ask(self, request: Request) -> AnyReply | None:
+        reply = self.link.send(request).wait(self.reply_timeout)
+        if isinstance(reply, ErrorReply):
+            log.info("window %s: %s refused: %s", self.window, request.ACTION, reply.code)
+        elif reply is not None and hasattr(reply, "window"):
+            self.on_state(reply.window, True)  # the reply is fresher than the broadcast
+        if isinstance(reply, TicketCalled):
+            log.info("window %s calls %s", self.window, reply.ticket.number)
+        return reply

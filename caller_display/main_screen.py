@@ -1,0 +1,56 @@
+"""The hall's main screen without its pixels: recent calls and the lines it announces."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from protocol.link import State
+from protocol.messages import QueueState, WindowState
+
+
+def call_text(number: str, window: int) -> str:
+    """What the screen shows and the speaker says: 请A005号到3号窗口办理."""
+    return f"请{number}号到{window}号窗口办理"
+
+
+@dataclass(frozen=True)
+class Call:
+    number: str
+    window: int
+    call_seq: int
+
+    @property
+    def text(self) -> str:
+        return call_text(self.number, self.window)
+
+
+class MainScreen:
+    """Turns window states into calls: a call is a window whose call counter went up."""
+
+    def __init__(self, announce: Callable[[Call], None], keep: int = 10) -> None:
+        self.announce = announce
+        self.recent: deque[Call] = deque(maxlen=keep)
+        self.windows: dict[int, WindowState] = {}
+        self.queue: QueueState | None = None
+        self._seen: dict[int, int] = {}  # window -> last call_seq
+        self._lock = threading.Lock()
+
+    def on_state(self, state: State, live: bool) -> None:
+        """Show every state; announce a call once, never on the first sight after a start."""
+        if isinstance(state, QueueState):
+            self.queue = state
+            return
+        if not isinstance(state, WindowState):
+            return
+        with self._lock:
+            self.windows[state.window] = state
+            before = self._seen.get(state.window)
+            self._seen[state.window] = max(before or 0, state.call_seq)
+            is_new = before is not None and state.call_seq > before
+        if is_new and state.serving is not None:
+            call = Call(state.serving, state.window, state.call_seq)
+            self.recent.appendleft(call)
+            self.announce(call)

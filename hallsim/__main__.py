@@ -1,0 +1,3 @@
+from hallsim.demo import main
+
+main()

@@ -1,0 +1,159 @@
+"""`./hallq demo`: a whole hall on one machine — broker, hub, dashboard, kiosks, windows, screen.
+
+Every part is the real program talking MQTT through a real Mosquitto; only the
+citizens and the staff are robots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from caller_display.main_screen import Call, MainScreen
+from hallsim.broker import Broker, free_port
+from hallsim.devices import SimKiosk, SimWindow
+from hub.app import Hub
+from hub.db.schema import tickets
+from hub.settings import HubSettings
+from protocol.link import DeviceLink
+from protocol.settings import DeviceSettings
+from protocol.topics import DeviceClass
+
+HALL = "demo"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="./hallq demo", description="运行一个模拟政务服务大厅")
+    p.add_argument("--seconds", type=float, default=None, help="stop by itself after N seconds")
+    p.add_argument("--kiosks", type=int, default=2, help="simulated ticket machines")
+    p.add_argument("--windows", type=int, default=6, help="windows staffed (from the catalogue)")
+    p.add_argument("--per-minute", type=float, default=40, help="citizens per minute per kiosk")
+    p.add_argument("--port", type=int, default=8080, help="dashboard port (a free one if taken)")
+    p.add_argument("--workdir", type=Path, default=Path("var/demo"), help="wiped at start")
+    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+    return p.parse_args(argv)
+
+
+def port_or_free(port: int) -> int:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            return free_port()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        filename=str(args.workdir / "demo.log"))
+    tty = sys.stdout.isatty()
+
+    broker = Broker(args.workdir / "broker")
+    broker.start()
+    hub = Hub(HubSettings(hall_id=HALL, db_url=f"sqlite:///{args.workdir / 'hub.db'}",
+                          mqtt=broker.settings_for(DeviceClass.HUB),
+                          http_port=port_or_free(args.port)))
+    hub.start()
+    hub.consumer.wait_connected(10)
+
+    windows = hub.catalogue.windows[: args.windows]
+    served = sorted({code for w in windows for code in w.services})
+    stop = threading.Event()
+    calls: list[Call] = []
+
+    def announce(call: Call) -> None:
+        calls.append(call)
+        line = f"📢 {call.text}"
+        print(f"\r\033[K{line}" if tty else line, flush=True)
+
+    screen = MainScreen(announce)
+    screen_link = DeviceLink(
+        DeviceSettings(hall_id=HALL, device_id="main-screen",
+                       mqtt=broker.settings_for(DeviceClass.DISPLAY), data_dir=args.workdir),
+        DeviceClass.DISPLAY, on_state=screen.on_state)
+    screen_link.start()
+    kiosks = [SimKiosk(f"kiosk-{i + 1}", HALL, broker.settings_for(DeviceClass.KIOSK),
+                       args.workdir, served, args.per_minute, random.Random(rng.random()))
+              for i in range(args.kiosks)]
+    staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
+                       (3.0, 9.0), random.Random(rng.random())) for w in windows]
+    threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in [*kiosks, *staff]]
+
+    print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
+    print(f"  管理看板 dashboard: {hub.dashboard_url}")
+    print(f"  MQTT broker: 127.0.0.1:{broker.port}   数据目录: {args.workdir}")
+    print(f"  {len(kiosks)} 台取号机, {len(staff)} 个窗口: "
+          + "、".join(w.name for w in windows))
+    print("  按 Ctrl-C 结束" + (f"（{args.seconds:g} 秒后自动结束）" if args.seconds else ""))
+    for t in threads:
+        t.start()
+
+    started = time.monotonic()
+    try:
+        while args.seconds is None or time.monotonic() - started < args.seconds:
+            time.sleep(1)
+            line = status_line(hub)
+            print(f"\r\033[K{line}" if tty else line, end="" if tty else "\n", flush=True)
+    except KeyboardInterrupt:
+        pass
+    print("\n正在结束…", flush=True)
+    stop.set()
+    for t in threads:
+        t.join(timeout=15)
+    time.sleep(0.5)  # the last window states reach the screen
+    pending = sum(len(d.link.outbox) for d in [*kiosks, *staff])
+    for d in [*kiosks, *staff]:
+        d.close()
+    screen_link.stop()
+    print_summary(hub, calls, pending, time.monotonic() - started)
+    hub.stop()
+    broker.stop()
+
+
+def status_line(hub: Hub) -> str:
+    """One line: 已取号 / 等候 / 已叫号 / 已办结 / 开放窗口."""
+    _, state = hub.feed.snapshot()
+    q = state["queue"]
+    if q is None:
+        return "等待大厅数据…"
+    return (f"已取号 {q['issued']} · 等候 {q['waiting']} · 已叫号 {q['called']} · "
+            f"已办结 {q['finished']} · 开放窗口 {q['windows_open']}")
+
+
+def print_summary(hub: Hub, calls: list[Call], pending: int, seconds: float) -> None:
+    """What happened, read from the hub's database (the truth), not from the robots."""
+    with hub.engine.connect() as conn:
+        by_status = dict(conn.execute(
+            select(tickets.c.status, func.count()).group_by(tickets.c.status)).all())
+        rows = conn.execute(select(tickets.c.issued_at, tickets.c.called_at)
+                            .where(tickets.c.called_at.is_not(None))).all()
+    waits = sorted((r.called_at - r.issued_at).total_seconds() for r in rows)
+    issued = sum(by_status.values())
+    print(f"\n=== 模拟结束 ({seconds:.0f} 秒) ===")
+    print(f"取号 issued:    {issued}")
+    print(f"已叫号 called:  {by_status.get('called', 0) + by_status.get('finished', 0)}")
+    print(f"已办结 finished: {by_status.get('finished', 0)}")
+    print(f"仍在等候 waiting: {by_status.get('waiting', 0)}")
+    print(f"大屏叫号 announced: {len(calls)}")
+    if waits:
+        print(f"等候时长 wait: 平均 {sum(waits) / len(waits):.1f} 秒, "
+              f"最长 {waits[-1]:.1f} 秒")
+    print(f"设备未确认请求 unanswered requests in outboxes: {pending}")
+
+
+if __name__ == "__main__":
+    main()

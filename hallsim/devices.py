@@ -1,0 +1,81 @@
+"""Simulated kiosks and window staff for the demo: real device cores, robot citizens."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from pathlib import Path
+
+from caller_display.caller_core import CallerCore
+from kiosk.adapters.printer import FilePrinter
+from kiosk.core import KioskCore
+from kiosk.settings import KioskSettings
+from protocol.link import DeviceLink
+from protocol.messages import ErrorReply, TicketCalled
+from protocol.settings import DeviceSettings, MqttSettings
+from protocol.topics import DeviceClass
+
+log = logging.getLogger(__name__)
+
+
+class SimKiosk:
+    """A kiosk whose citizens arrive at random and pick among `services`."""
+
+    def __init__(self, device_id: str, hall_id: str, mqtt: MqttSettings, data_dir: Path,
+                 services: list[str], per_minute: float, rng: random.Random) -> None:
+        settings = KioskSettings(hall_id=hall_id, device_id=device_id, mqtt=mqtt,
+                                 data_dir=data_dir)
+        self.link = DeviceLink(settings, DeviceClass.KIOSK)
+        self.core = KioskCore(settings, self.link, FilePrinter(data_dir / f"{device_id}.escpos"))
+        self.services = services
+        self.per_minute = per_minute
+        self.rng = rng
+        self.printed = 0
+        self.refused = 0
+
+    def run(self, stop: threading.Event) -> None:
+        self.link.start()
+        while not stop.wait(self.rng.expovariate(self.per_minute / 60)):
+            result = self.core.take_ticket(self.rng.choice(self.services))
+            if result.issued:
+                self.printed += 1
+            elif result.error:
+                self.refused += 1
+
+    def close(self) -> None:
+        self.link.stop()
+
+
+class SimWindow:
+    """Staff at one window: open, call, serve a few seconds, finish, call again."""
+
+    def __init__(self, window: int, hall_id: str, mqtt: MqttSettings, data_dir: Path,
+                 serve_seconds: tuple[float, float], rng: random.Random) -> None:
+        settings = DeviceSettings(hall_id=hall_id, device_id=f"caller-{window}", mqtt=mqtt,
+                                  data_dir=data_dir)
+        self.link = DeviceLink(settings, DeviceClass.CALLER)
+        self.core = CallerCore(self.link, window)
+        self.serve_seconds = serve_seconds
+        self.rng = rng
+        self.served = 0
+
+    def run(self, stop: threading.Event) -> None:
+        self.link.start()
+        self.link.wait_connected(10)
+        self.core.open()
+        while not stop.is_set():
+            reply = self.core.call_next()
+            if isinstance(reply, TicketCalled):
+                if stop.wait(self.rng.uniform(*self.serve_seconds)):
+                    break
+                if not isinstance(self.core.finish(), ErrorReply):
+                    self.served += 1
+            else:
+                stop.wait(0.5)  # nobody waiting (or the hub is away): look again shortly
+        if self.core.state is not None and self.core.state.ticket_id is not None:
+            self.core.finish()  # end of the day: the case in hand is finished first
+        self.core.close()
+
+    def close(self) -> None:
+        self.link.stop()

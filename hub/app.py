@@ -1,0 +1,66 @@
+"""The hub of one hall: database, request consumer and dashboard in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from waitress.server import create_server
+
+from hub.catalogue import load_catalogue
+from hub.catalogue_sync import sync_catalogue
+from hub.clock import Clock
+from hub.consumer import RequestConsumer
+from hub.db.engine import make_engine, migrate
+from hub.settings import HubSettings
+from hub.state_feed import StateFeed
+from hub.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    """Everything the hall's server runs; `start()` and `stop()` it."""
+
+    def __init__(self, settings: HubSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock(settings.timezone)
+        self.catalogue = load_catalogue(settings.catalogue)
+        self.engine = make_engine(settings.db_url)
+        migrate(self.engine)
+        with self.engine.begin() as conn:
+            sync_catalogue(conn, self.catalogue, self.clock.now())
+        self.feed = StateFeed()
+        self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update)
+        self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name)
+        self._http = create_server(self.web, host=settings.http_host, port=settings.http_port,
+                                   threads=8, channel_timeout=30)
+        self._http_thread = threading.Thread(target=self._http.run, name="hub-http", daemon=True)
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.settings.http_host}:{self._http.effective_port}/"  # type: ignore[union-attr]
+
+    def start(self) -> None:
+        self.consumer.start()
+        self._http_thread.start()
+        log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
+
+    def stop(self) -> None:
+        self.consumer.stop()
+        self._http.close()
+        self.engine.dispose()
+
+
+def main() -> None:
+    """`python -m hub`: run until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    hub = Hub(HubSettings())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    hub.start()
+    print(f"HallQ hub ready; dashboard {hub.dashboard_url}", flush=True)
+    stop.wait()
+    hub.stop()

@@ -1,0 +1,62 @@
+"""Bring the database's services and windows in line with the catalogue file at start."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from hub.catalogue import Bundle, Catalogue
+from hub.db.schema import services, window_services, windows
+
+log = logging.getLogger(__name__)
+
+
+def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> None:
+    """Insert new services and windows, update changed ones, deactivate removed services.
+
+    A window's open/closed state and the ticket it serves survive a restart; only
+    its name, kind and services come from the file.
+    """
+    known = set(conn.scalars(select(services.c.code)))
+    in_file = set()
+    for s in catalogue.all_services():
+        in_file.add(s.code)
+        row = {
+            "name": s.name,
+            "kind": "bundle" if isinstance(s, Bundle) else "item",
+            "department_code": s.department,
+            "department_name": catalogue.department_name(s.department),
+            "prefix": s.prefix,
+            "conditions": s.conditions,
+            "materials": s.materials,
+            "bundle_items": s.items if isinstance(s, Bundle) else [],
+            "legal_days": s.legal_days,
+            "promised_days": s.promised_days,
+            "fee": s.fee,
+            "active": True,
+        }
+        if s.code in known:
+            conn.execute(update(services).where(services.c.code == s.code).values(row))
+        else:
+            conn.execute(insert(services).values(code=s.code, **row))
+    if gone := known - in_file:
+        log.info("services no longer in the catalogue, deactivated: %s", sorted(gone))
+        conn.execute(update(services).where(services.c.code.in_(gone)).values(active=False))
+
+    existing = set(conn.scalars(select(windows.c.number)))
+    for w in catalogue.windows:
+        if w.number in existing:
+            conn.execute(
+                update(windows).where(windows.c.number == w.number).values(name=w.name, kind=w.kind)
+            )
+        else:
+            conn.execute(
+                insert(windows).values(number=w.number, name=w.name, kind=w.kind, status="closed",
+                                       serving_ticket_id=None, call_seq=0, updated_at=now)
+            )
+        conn.execute(delete(window_services).where(window_services.c.window_number == w.number))
+        if w.services:
+            conn.execute(insert(window_services),
+                         [{"window_number": w.number, "service_code": c} for c in w.services])

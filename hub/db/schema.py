@@ -1,0 +1,105 @@
+"""Tables of the hub (SQLAlchemy Core). Alembic migrations must match this exactly."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),  # item | bundle (一件事)
+    Column("department_code", String(8), nullable=False),
+    Column("department_name", String(100), nullable=False),
+    Column("prefix", String(2), nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("materials", JSON, nullable=False),
+    Column("bundle_items", JSON, nullable=False),
+    Column("legal_days", Integer, nullable=False),
+    Column("promised_days", Integer, nullable=False),
+    Column("fee", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+windows = Table(
+    "windows",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(10), nullable=False),  # closed | open | serving
+    Column("serving_ticket_id", Integer, nullable=True),  # no FK: tickets already refer here
+    Column("call_seq", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+window_services = Table(
+    "window_services",
+    metadata,
+    Column("window_number", Integer, ForeignKey("windows.number"), primary_key=True),
+    Column("service_code", String(32), ForeignKey("services.code"), primary_key=True),
+)
+
+# One row per ticket prefix per service day: the last number given.
+number_counters = Table(
+    "number_counters",
+    metadata,
+    Column("prefix", String(2), primary_key=True),
+    Column("service_day", Date, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", String(36), nullable=False, unique=True),
+    Column("device_id", String(32), nullable=False),
+    Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
+    Column("prefix", String(2), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("service_day", Date, nullable=False),
+    Column("status", String(10), nullable=False),  # waiting | called | finished
+    Column("issued_at", DateTime, nullable=False),
+    Column("called_at", DateTime, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
+    UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
+    Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
+)
+
+# Every request the hub has answered, with its answer: a replay gets the same reply.
+requests = Table(
+    "requests",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("device_id", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("reply", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -1,0 +1,189 @@
+"""What the hub does for each request, inside the caller's transaction.
+
+Each `on_<action>` either changes the hall and returns its reply, or raises
+`UserError` having changed nothing. Idempotency (a replayed request gets the
+first answer) is the dispatcher's job, so these stay plain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, insert, select, update
+
+from hub import hall_state
+from hub.clock import Clock
+from hub.db.schema import number_counters, services, tickets, window_services, windows
+from protocol.errors import ErrorCode, UserError
+from protocol.messages import (
+    CallNext,
+    CaseFinished,
+    CloseWindow,
+    FinishCase,
+    IssueTicket,
+    OpenWindow,
+    Reply,
+    Request,
+    TicketCalled,
+    TicketIssued,
+    WindowChanged,
+)
+
+
+@dataclass
+class Outcome:
+    """A handler's reply and which retained states it changed."""
+
+    reply: Reply
+    windows: set[int] = field(default_factory=set)
+    queue: bool = False
+
+
+Handler = Callable[[Connection, Clock, str, Request], Outcome]
+
+
+def format_number(prefix: str, seq: int) -> str:
+    """A001 … A999, then A1000: what the citizen reads and the speaker says."""
+    return f"{prefix}{seq:03d}"
+
+
+def on_issue_ticket(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
+    """Give the next number of the service's prefix for today, in this transaction."""
+    assert isinstance(req, IssueTicket)
+    svc = conn.execute(
+        select(services.c.prefix, services.c.active).where(services.c.code == req.service)
+    ).one_or_none()
+    if svc is None:
+        raise UserError(ErrorCode.UNKNOWN_SERVICE, req.service)
+    if not svc.active:
+        raise UserError(ErrorCode.SERVICE_CLOSED, req.service)
+    now = clock.now()
+    day = clock.service_day(now)
+    seq = _next_seq(conn, svc.prefix, day)
+    ticket_id = conn.execute(
+        insert(tickets).values(
+            request_id=str(req.request_id), device_id=device_id, service_code=req.service,
+            prefix=svc.prefix, seq=seq, number=format_number(svc.prefix, seq), service_day=day,
+            status="waiting", issued_at=now,
+        )
+    ).inserted_primary_key[0]
+    ahead = hall_state.waiting_before(conn, day, req.service, ticket_id)
+    return Outcome(
+        TicketIssued(request_id=req.request_id, ticket=hall_state.ticket(conn, clock, ticket_id),
+                     waiting_before=ahead),
+        queue=True,
+    )
+
+
+def _next_seq(conn: Connection, prefix: str, day: object) -> int:
+    """Count on the per-prefix, per-day counter row (locked by the UPDATE on PostgreSQL)."""
+    key = (number_counters.c.prefix == prefix) & (number_counters.c.service_day == day)
+    bumped = conn.execute(
+        update(number_counters).where(key).values(last_seq=number_counters.c.last_seq + 1)
+    )
+    if bumped.rowcount == 0:
+        conn.execute(insert(number_counters).values(prefix=prefix, service_day=day, last_seq=1))
+        return 1
+    return int(conn.scalar(select(number_counters.c.last_seq).where(key)))
+
+
+def _window(conn: Connection, number: int) -> tuple[str, int | None]:
+    row = conn.execute(
+        select(windows.c.status, windows.c.serving_ticket_id).where(windows.c.number == number)
+    ).one_or_none()
+    if row is None:
+        raise UserError(ErrorCode.UNKNOWN_WINDOW, f"window {number}")
+    return row.status, row.serving_ticket_id
+
+
+def _set_window(conn: Connection, clock: Clock, number: int, **values: object) -> None:
+    conn.execute(
+        update(windows).where(windows.c.number == number).values(updated_at=clock.now(), **values)
+    )
+
+
+def on_open_window(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
+    """Open the window; opening an open window changes nothing and is not an error."""
+    assert isinstance(req, OpenWindow)
+    status, _ = _window(conn, req.window)
+    if status == "closed":
+        _set_window(conn, clock, req.window, status="open")
+    state = hall_state.window_state(conn, clock, req.window)
+    return Outcome(WindowChanged(request_id=req.request_id, window=state), {req.window}, True)
+
+
+def on_close_window(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
+    """Close the window; a case still open there must be finished first."""
+    assert isinstance(req, CloseWindow)
+    status, _ = _window(conn, req.window)
+    if status == "serving":
+        raise UserError(ErrorCode.WINDOW_BUSY, f"window {req.window} is serving")
+    if status == "open":
+        _set_window(conn, clock, req.window, status="closed")
+    state = hall_state.window_state(conn, clock, req.window)
+    return Outcome(WindowChanged(request_id=req.request_id, window=state), {req.window}, True)
+
+
+def on_call_next(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
+    """Call today's longest-waiting ticket among the services this window serves."""
+    assert isinstance(req, CallNext)
+    status, _ = _window(conn, req.window)
+    if status == "closed":
+        raise UserError(ErrorCode.WINDOW_CLOSED, f"window {req.window}")
+    if status == "serving":
+        raise UserError(ErrorCode.WINDOW_BUSY, f"window {req.window}")
+    served = select(window_services.c.service_code).where(
+        window_services.c.window_number == req.window
+    )
+    ticket_id = conn.scalar(
+        select(tickets.c.id)
+        .where(tickets.c.service_day == clock.service_day(), tickets.c.status == "waiting",
+               tickets.c.service_code.in_(served))
+        .order_by(tickets.c.issued_at, tickets.c.id)
+        .limit(1)
+    )
+    if ticket_id is None:
+        raise UserError(ErrorCode.QUEUE_EMPTY, f"window {req.window}")
+    now = clock.now()
+    taken = conn.execute(  # the status check makes two windows calling at once take two tickets
+        update(tickets).where(tickets.c.id == ticket_id, tickets.c.status == "waiting")
+        .values(status="called", called_at=now, window_number=req.window)
+    )
+    if taken.rowcount != 1:
+        raise RuntimeError(f"ticket {ticket_id} taken under us")  # retried by the consumer
+    _set_window(conn, clock, req.window, status="serving", serving_ticket_id=ticket_id,
+                call_seq=windows.c.call_seq + 1)
+    return Outcome(
+        TicketCalled(request_id=req.request_id, ticket=hall_state.ticket(conn, clock, ticket_id),
+                     window=hall_state.window_state(conn, clock, req.window)),
+        {req.window}, True,
+    )
+
+
+def on_finish_case(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
+    """Close the case of the ticket being served; the window is free for the next call."""
+    assert isinstance(req, FinishCase)
+    status, serving = _window(conn, req.window)
+    if status != "serving" or serving != req.ticket_id:
+        raise UserError(ErrorCode.NOT_SERVING, f"window {req.window} ticket {req.ticket_id}")
+    conn.execute(
+        update(tickets).where(tickets.c.id == req.ticket_id)
+        .values(status="finished", finished_at=clock.now())
+    )
+    _set_window(conn, clock, req.window, status="open", serving_ticket_id=None)
+    return Outcome(
+        CaseFinished(request_id=req.request_id,
+                     ticket=hall_state.ticket(conn, clock, req.ticket_id),
+                     window=hall_state.window_state(conn, clock, req.window)),
+        {req.window}, True,
+    )
+
+
+HANDLERS: dict[type[Request], Handler] = {
+    IssueTicket: on_issue_ticket,
+    OpenWindow: on_open_window,
+    CloseWindow: on_close_window,
+    CallNext: on_call_next,
+    FinishCase: on_finish_case,
+}

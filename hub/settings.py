@@ -1,0 +1,30 @@
+"""The hub's typed settings (environment prefix HALLQ_HUB_), built once in `main()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.catalogue import DEFAULT_CATALOGUE
+from protocol.settings import MqttSettings
+from protocol.topics import ID_PATTERN
+
+
+class HubSettings(BaseSettings):
+    """Everything the hub of one hall needs; a typo in a variable name fails startup."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HALLQ_HUB_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    hall_id: str = Field("demo", pattern=f"^{ID_PATTERN}$")
+    db_url: str = "sqlite:///var/hub.db"  # PostgreSQL: postgresql+psycopg://…
+    mqtt: MqttSettings = MqttSettings(username="hub")
+    catalogue: Path = DEFAULT_CATALOGUE
+    timezone: str = "Asia/Shanghai"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
+    batch_max: int = Field(64, ge=1, le=1000)  # requests committed in one transaction at most
+    session_expiry: int = Field(3600, ge=0)  # seconds the broker keeps our queue while we are down

@@ -1,0 +1,102 @@
+"""The hall managers' dashboard: one live page, its event stream and the state as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template
+
+from hub.state_feed import StateFeed
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 15.0  # a comment this often keeps proxies and idle-timeouts from cutting the stream
+RETRY_MS = 3000  # how long a browser waits before it reconnects a dropped stream
+STATUS_ZH = {"closed": "未开放", "open": "空闲", "serving": "办理中"}
+TOTALS = (
+    ("issued", "今日取号"),
+    ("waiting", "等候"),
+    ("called", "已叫号"),
+    ("finished", "已办结"),
+    ("windows_open", "开放窗口"),
+)
+# Everything the page loads comes from the hub itself: the hall LAN has no internet.
+CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+
+def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S) -> Flask:
+    """The dashboard app, showing the live state held by `feed`."""
+    app = Flask(__name__)
+
+    @app.get("/")
+    def dashboard() -> str:
+        """The page, complete with the current state so it reads right without JS."""
+        _, state = feed.snapshot()
+        return render_template(
+            "dashboard.html", hall_name=hall_name, state=state, totals=TOTALS, status_zh=STATUS_ZH
+        )
+
+    @app.get("/events")
+    def events() -> Response:
+        """Server-sent events: the state now, then each newer state as it happens."""
+        return Response(
+            event_stream(feed, keepalive_s),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/api/state")
+    def api_state() -> Response:
+        """The current state with its version, as JSON."""
+        version, state = feed.snapshot()
+        return jsonify(state_document(version, state))
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        """Liveness for the supervisor."""
+        return jsonify(ok=True)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        """Forbid anything not served by the hub and any sniffing of content types."""
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app
+
+
+def state_document(version: int, state: dict[str, Any]) -> dict[str, Any]:
+    """The one JSON shape of the state, for /api/state and every event."""
+    return {"version": version, **state}
+
+
+def sse_event(version: int, state: dict[str, Any], *, retry_ms: int | None = None) -> str:
+    """One server-sent event carrying the state; JSON keeps it on a single data line."""
+    data = json.dumps(state_document(version, state), ensure_ascii=False, separators=(",", ":"))
+    retry = f"retry: {retry_ms}\n" if retry_ms is not None else ""
+    return f"{retry}id: {version}\ndata: {data}\n\n"
+
+
+def event_stream(feed: StateFeed, keepalive_s: float) -> Iterator[str]:
+    """The state now, then every newer one, with a keepalive comment on quiet stretches.
+
+    The server closes this generator when the client has gone (waitress notices on the
+    next write), so a page left open costs one worker thread and nothing else.
+    """
+    version, state = feed.snapshot()
+    log.debug("dashboard stream opened at version=%d", version)
+    try:
+        yield sse_event(version, state, retry_ms=RETRY_MS)
+        while True:
+            newer = feed.wait_newer(version, timeout=keepalive_s)
+            if newer is None:
+                yield ": keepalive\n\n"
+                continue
+            version, state = newer
+            yield sse_event(version, state)
+    finally:
+        log.debug("dashboard stream closed at version=%d", version)

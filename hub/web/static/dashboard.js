@@ -1,0 +1,102 @@
+// Keeps the dashboard live: re-renders the server-rendered parts from the /events stream.
+// Data only ever reaches the page through textContent, never as HTML.
+"use strict";
+
+(function () {
+  const TOTALS = ["issued", "waiting", "called", "finished", "windows_open"];
+  const DASH = "—";
+  const RECONNECT_MS = 5000;
+  const body = document.body;
+  const statusLabels = JSON.parse(body.dataset.statusLabels);
+  const byId = (id) => document.getElementById(id);
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function renderTotals(queue) {
+    for (const key of TOTALS) {
+      byId("total-" + key).textContent = queue ? String(queue[key]) : DASH;
+    }
+    byId("no-data").hidden = queue !== null;
+    byId("services-table").hidden = queue === null;
+  }
+
+  function renderServices(queue) {
+    const rows = (queue ? queue.services : []).map((s) => {
+      const tr = el("tr");
+      tr.append(
+        el("td", s.name),
+        el("td", s.prefix, "prefix"),
+        el("td", s.waiting, "num"),
+        el("td", s.open_windows, "num"),
+      );
+      return tr;
+    });
+    byId("services").replaceChildren(...rows);
+  }
+
+  function renderWindows(windows) {
+    const rows = windows.map((w) => {
+      const known = Object.prototype.hasOwnProperty.call(statusLabels, w.status);
+      const tr = el("tr", null, known ? "status-" + w.status : "");
+      const name = el("td");
+      name.append(el("span", w.window, "window-no"), " ", el("span", w.name, "window-name"));
+      const serving = w.status === "serving" && w.serving ? w.serving : DASH;
+      tr.append(name, el("td", known ? statusLabels[w.status] : w.status, "status"),
+        el("td", serving, "serving"));
+      return tr;
+    });
+    if (rows.length === 0) {
+      const td = el("td", "暂无窗口数据", "empty");
+      td.colSpan = 3;
+      const tr = el("tr");
+      tr.append(td);
+      rows.push(tr);
+    }
+    byId("windows").replaceChildren(...rows);
+  }
+
+  function render(state) {
+    renderTotals(state.queue);
+    renderServices(state.queue);
+    renderWindows(state.windows);
+  }
+
+  function showConnection(ok) {
+    const conn = byId("conn");
+    conn.hidden = false;
+    conn.textContent = ok ? "实时连接正常" : "连接中断，正在重连…";
+    conn.className = ok ? "conn ok" : "conn down";
+  }
+
+  function connect() {
+    const source = new EventSource(body.dataset.eventsUrl);
+    source.addEventListener("open", () => showConnection(true));
+    source.addEventListener("message", (event) => {
+      let state;
+      try {
+        state = JSON.parse(event.data);
+      } catch (err) {
+        console.error("dashboard: unreadable event", err);
+        return;
+      }
+      showConnection(true);
+      render(state);
+    });
+    source.addEventListener("error", () => {
+      showConnection(false);
+      // The browser retries by itself unless the stream was refused (e.g. hub restarting
+      // behind a proxy answering 502); then it gives up, so start over ourselves.
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        setTimeout(connect, RECONNECT_MS);
+      }
+    });
+  }
+
+  if ("EventSource" in window) connect();
+})();

@@ -1,0 +1,79 @@
+"""Small helpers shared by tests: waiting for a condition, raw MQTT clients, reading the DB."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine, func, select
+
+from hallsim.broker import Broker
+from hub.db.schema import tickets
+from protocol import topics
+from protocol.link import new_client
+from protocol.messages import AnyReply, parse_reply
+from protocol.topics import DeviceClass
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll until `check()` is truthy; its value, or AssertionError naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+def ticket_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(tickets)) or 0)
+
+
+class RawDevice:
+    """A device that publishes bytes as they are, to test what the hub does with bad input."""
+
+    def __init__(self, broker: Broker, hall_id: str, device_class: DeviceClass, device_id: str,
+                 password: str | None = None) -> None:
+        settings = broker.settings_for(device_class)
+        if password is not None:
+            settings = settings.model_copy(update={"password": password})
+        self.hall_id, self.device_class, self.device_id = hall_id, device_class, device_id
+        self.replies: queue.Queue[AnyReply] = queue.Queue()
+        self.refused: int | None = None
+        self.client = new_client(settings, device_id)
+        self.client.on_message = lambda c, u, m: self.replies.put(parse_reply(m.payload))
+        self.client.on_connect = self._on_connect
+        self._ready = queue.Queue[bool]()
+        self.client.connect(settings.host, settings.port)
+        self.client.loop_start()
+
+    def _on_connect(self, client: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+        if reason.is_failure:
+            self.refused = reason.value
+            self._ready.put(False)
+            return
+        reply = topics.reply_topic(self.hall_id, self.device_class, self.device_id)
+        client.subscribe(reply, qos=1)
+        client.on_subscribe = lambda *a: self._ready.put(True)
+
+    def ready(self, timeout: float = 5) -> bool:
+        return self._ready.get(timeout=timeout)
+
+    def publish(self, action: str, payload: bytes | str, device_class: DeviceClass | None = None,
+                device_id: str | None = None) -> None:
+        topic = topics.request_topic(self.hall_id, device_class or self.device_class,
+                                     device_id or self.device_id, action)
+        self.client.publish(topic, payload, qos=1).wait_for_publish(timeout=5)
+
+    def reply(self, timeout: float = 5) -> AnyReply:
+        return self.replies.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

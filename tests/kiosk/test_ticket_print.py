@@ -1,0 +1,131 @@
+"""The printed ticket, read back from its ESC/POS bytes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+import qrcode
+from pyzbar.pyzbar import ZBarSymbol, decode
+
+from kiosk.adapters.printer import FilePrinter, Printer
+from kiosk.ticket_print import render_ticket
+from protocol.messages import Ticket, TicketIssued
+from tests.escpos_reader import read_escpos, read_tickets
+
+HALL = "临江县政务服务中心"
+QR_DATA = "https://hall.example/t/2026-11-24/A005?k=7f3a9c"
+FS_ON, FS_OFF = b"\x1c\x26", b"\x1c\x2e"
+CUT = b"\x1dV\x00"
+
+
+def issued(number: str = "A005", waiting_before: int = 3) -> TicketIssued:
+    """A ticket as the hub would send it, time in the hall's zone."""
+    ticket = Ticket(
+        id=5,
+        number=number,
+        service="GA_HJQY",
+        service_name="户口迁移",
+        department="县公安局",
+        service_day=date(2026, 11, 24),
+        issued_at=datetime(2026, 11, 24, 9, 5, 42, tzinfo=ZoneInfo("Asia/Shanghai")),
+        status="waiting",
+    )
+    return TicketIssued(request_id=UUID(int=1), ticket=ticket, waiting_before=waiting_before)
+
+
+@pytest.fixture(params=[80, 58])
+def raw(request: pytest.FixtureRequest) -> bytes:
+    return render_ticket(issued(), hall_name=HALL, paper_mm=request.param, qr_data=QR_DATA)
+
+
+def test_number_is_large(raw: bytes) -> None:
+    printed = read_escpos(raw)
+    assert "A005" in printed.big
+    assert "户口迁移" not in printed.big
+
+
+def test_lines_carry_the_ticket(raw: bytes) -> None:
+    lines = read_escpos(raw).lines
+    for expected in (HALL, "A005", "户口迁移", "县公安局", "前方等待3人",
+                     "取号时间：2026-11-24 09:05", "请留意叫号，过号请到导办台"):
+        assert expected in lines
+
+
+def test_qr_holds_the_data(raw: bytes) -> None:
+    assert read_escpos(raw).qr == [QR_DATA]
+
+
+def test_chinese_only_in_chinese_mode(raw: bytes) -> None:
+    for text in (HALL, "户口迁移", "县公安局", "前方等待3人", "取号时间：2026-11-24 09:05"):
+        assert FS_ON + text.encode("gb18030") + FS_OFF in raw
+    assert "户口迁移".encode() not in raw
+    # The reader refuses any byte >= 0x80 outside FS & ... FS . (see test below).
+    read_escpos(raw)
+
+
+def test_starts_with_init_and_ends_with_a_cut(raw: bytes) -> None:
+    assert raw.startswith(b"\x1b@")
+    assert raw.endswith(CUT)
+    assert read_escpos(raw).cut
+
+
+def test_qr_scans(raw: bytes) -> None:
+    (data,) = read_escpos(raw).qr
+    img = qrcode.make(data).get_image()
+    (symbol,) = decode(img, symbols=[ZBarSymbol.QRCODE])
+    assert symbol.data.decode("utf-8") == QR_DATA
+
+
+def test_waiting_count_and_longer_number() -> None:
+    raw = render_ticket(issued("AB01234", 0), hall_name="Hall 1", paper_mm=58, qr_data="x")
+    printed = read_escpos(raw)
+    assert printed.big == ["Hall 1", "AB01234"]  # the hall name is double height
+    assert "前方等待0人" in printed.lines and "Hall 1" in printed.lines
+
+
+def test_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="paper_mm"):
+        render_ticket(issued(), hall_name=HALL, paper_mm=76, qr_data=QR_DATA)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="qr_data"):
+        render_ticket(issued(), hall_name=HALL, qr_data="")
+    with pytest.raises(ValueError, match="control"):
+        render_ticket(issued(), hall_name="大厅\x1b@", qr_data=QR_DATA)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x1b@\x1bZ\x00", "unknown command ESC"),
+        (b"\x1d\x77\x02", "unknown command GS"),
+        (b"\x1c\x21\x00", "unknown command FS"),
+        (b"\x07", "unknown control byte"),
+        ("户口".encode("gb18030") + b"\n", "outside Chinese mode"),
+        (b"\x1d(k\x03\x001C", "truncated"),
+        (b"\x1d(k\x03\x001Q0", "no data stored"),
+        (b"A005", "never printed"),
+    ],
+)
+def test_reader_refuses(data: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        read_escpos(data)
+
+
+def test_file_printer_appends_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.bin"
+    printer: Printer = FilePrinter(path)
+    first = render_ticket(issued("A005", 3), hall_name=HALL, qr_data="q1")
+    second = render_ticket(issued("A006", 4), hall_name=HALL, paper_mm=58, qr_data="q2")
+    printer.print_bytes(first)
+    printer.print_bytes(second)
+
+    assert isinstance(printer, FilePrinter) and printer.last == second
+    tickets = read_tickets(path.read_bytes())
+    assert [t.big for t in tickets] == [[HALL, "A005"], [HALL, "A006"]]
+    assert [t.qr for t in tickets] == [["q1"], ["q2"]]
+    assert all(t.cut for t in tickets)
+    with pytest.raises(ValueError, match="one ticket"):
+        read_escpos(path.read_bytes())
