@@ -36,7 +36,8 @@ class Hub:
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name)
         self._http = create_server(self.web, host=settings.http_host, port=settings.http_port,
                                    threads=8, channel_timeout=30)
-        self._http_thread = threading.Thread(target=self._http.run, name="hub-http", daemon=True)
+        self._http_thread = threading.Thread(target=self._serve, name="hub-http", daemon=True)
+        self._stopping = False
 
     @property
     def dashboard_url(self) -> str:
@@ -47,9 +48,18 @@ class Hub:
         self._http_thread.start()
         log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
 
+    def _serve(self) -> None:
+        try:
+            self._http.run()
+        except OSError:  # waitress's select() sees its socket closed by stop()
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
+        self._stopping = True
         self.consumer.stop()
         self._http.close()
+        self._http_thread.join(timeout=5)
         self.engine.dispose()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
 from hallsim.broker import Broker
@@ -42,7 +43,7 @@ class RawDevice:
                  password: str | None = None) -> None:
         settings = broker.settings_for(device_class)
         if password is not None:
-            settings = settings.model_copy(update={"password": password})
+            settings = settings.model_copy(update={"password": SecretStr(password)})
         self.hall_id, self.device_class, self.device_id = hall_id, device_class, device_id
         self.replies: queue.Queue[AnyReply] = queue.Queue()
         self.refused: int | None = None

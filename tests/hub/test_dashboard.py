@@ -143,7 +143,8 @@ def base_url(feed: StateFeed) -> Iterator[str]:
     thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    # Close from the server's own loop: closed from here, its select() may meet a dead socket.
+    server.trigger.pull_trigger(server.close)
     thread.join(timeout=10)
     assert not thread.is_alive(), "server thread did not stop"
 

@@ -1,0 +1,87 @@
+"""A device's outbox: requests survive the device's and the hub's absence, applied once."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from uuid import uuid4
+
+from hallsim.broker import Broker
+from hub.app import Hub
+from hub.settings import HubSettings
+from kiosk.adapters.printer import FilePrinter
+from kiosk.core import KioskCore
+from kiosk.settings import KioskSettings
+from protocol import topics
+from protocol.link import DeviceLink
+from protocol.messages import AnyReply, IssueTicket, TicketIssued
+from protocol.settings import DeviceSettings
+from protocol.topics import DeviceClass
+from tests.conftest import LinkFactory
+from tests.escpos_reader import read_tickets
+from tests.helpers import eventually, ticket_count
+
+
+def test_request_written_before_a_power_cut_is_sent_after_restart(
+        hub: Hub, broker: Broker, tmp_path: Path) -> None:
+    """Power lost between writing the outbox and publishing: sent on restart, applied once."""
+    settings = DeviceSettings(hall_id=hub.settings.hall_id, device_id="kiosk-9",
+                              mqtt=broker.settings_for(DeviceClass.KIOSK), data_dir=tmp_path)
+    request = IssueTicket(request_id=uuid4(), service="GA_HJQY")
+    topic = topics.request_topic(settings.hall_id, DeviceClass.KIOSK, "kiosk-9", request.ACTION)
+    before = DeviceLink(settings, DeviceClass.KIOSK)
+    before.outbox.add(str(request.request_id), topic, request.model_dump_json().encode())
+    before.outbox.close()  # never started: the device died here
+
+    late: list[AnyReply] = []
+    after = DeviceLink(settings, DeviceClass.KIOSK, on_late_reply=late.append)
+    after.start()
+    try:
+        eventually(lambda: late, what="the answer to the request from before the restart")
+        assert isinstance(late[0], TicketIssued) and late[0].ticket.number == "A001"
+        assert len(after.outbox) == 0
+        # the same request again (say the cut hit after publishing too) changes nothing
+        again = after.send(request).wait(5)
+        assert again == late[0]
+        assert ticket_count(hub.engine) == 1
+    finally:
+        after.stop()
+
+
+def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
+        hub_settings: HubSettings, make_link: LinkFactory, tmp_path: Path) -> None:
+    link = make_link(DeviceClass.KIOSK, "kiosk-1", resend_after=0.3)
+    settings = KioskSettings(hall_id=hub_settings.hall_id, device_id="kiosk-1",
+                             data_dir=tmp_path)
+    printer = FilePrinter(tmp_path / "kiosk.escpos")
+    kiosk = KioskCore(settings, link, printer)
+    result = kiosk.take_ticket("GA_HJQY", timeout=0.5)
+    assert result.pending, "no hub: the screen says it is still waiting"
+    assert len(link.outbox) == 1
+
+    hub = Hub(hub_settings)
+    hub.start()
+    try:
+        eventually(lambda: printer.path.exists(), timeout=10, what="the late ticket to print")
+        printed = read_tickets(printer.path.read_bytes())
+        assert len(printed) == 1 and "A001" in printed[0].big
+        assert ticket_count(hub.engine) == 1
+        assert len(link.outbox) == 0
+    finally:
+        hub.stop()
+
+
+def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
+    """`./hallq demo --seconds N` issues, calls and finishes tickets and stops by itself."""
+    out = subprocess.run(
+        [sys.executable, "-m", "hallsim", "--seconds", "8", "--port", "0", "--per-minute", "60",
+         "--workdir", str(tmp_path / "demo"), "--seed", "1"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    assert "管理看板 dashboard: http://127.0.0.1:" in out
+    figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
+    assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
+    assert figures["大屏叫号"] == figures["已叫号"], "every call was announced once"
+    assert "unanswered requests in outboxes: 0" in out

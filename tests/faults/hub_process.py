@@ -1,0 +1,55 @@
+"""Run the hub as its own process (`python -m hub`), so a test can SIGKILL it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from hallsim.broker import Broker
+from protocol.topics import DeviceClass
+
+
+class HubProcess:
+    """`python -m hub` configured through its environment, as systemd would start it."""
+
+    def __init__(self, broker: Broker, hall_id: str, db: Path, log: Path) -> None:
+        mqtt = broker.settings_for(DeviceClass.HUB)
+        self.env = {
+            **os.environ,
+            "HALLQ_HUB_HALL_ID": hall_id,
+            "HALLQ_HUB_DB_URL": f"sqlite:///{db}",
+            "HALLQ_HUB_MQTT__PORT": str(mqtt.port),
+            "HALLQ_HUB_MQTT__USERNAME": mqtt.username or "",
+            "HALLQ_HUB_MQTT__PASSWORD": mqtt.password.get_secret_value() if mqtt.password else "",
+            "HALLQ_HUB_HTTP_PORT": "0",
+        }
+        self.log = log
+        self.proc: subprocess.Popen[str] | None = None
+        self.starts = 0
+
+    def start(self, timeout: float = 20) -> None:
+        """Start and wait until the hub says it is ready."""
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "hub"], env=self.env,
+                                         stdout=subprocess.PIPE, stderr=log, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until ready or exit
+        if "ready" not in line:
+            raise RuntimeError(f"hub did not start: {line!r}; see {self.log}")
+        self.starts += 1
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as a power cut."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None

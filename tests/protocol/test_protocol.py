@@ -1,0 +1,253 @@
+"""The protocol holds together: messages round-trip, topics meet their subscriptions, docs match."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from paho.mqtt.client import topic_matches_sub
+from pydantic import BaseModel, ValidationError
+
+from hub.handlers import HANDLERS
+from protocol import docgen, topics
+from protocol.codes import parse_ticket_code, ticket_code
+from protocol.errors import ZH, ErrorCode
+from protocol.messages import (
+    REPLIES,
+    REQUESTS,
+    CallNext,
+    CaseFinished,
+    CloseWindow,
+    ErrorReply,
+    FinishCase,
+    HubStatus,
+    IssueTicket,
+    OpenWindow,
+    QueueState,
+    Reply,
+    Request,
+    ServiceQueue,
+    Ticket,
+    TicketCalled,
+    TicketIssued,
+    WindowChanged,
+    WindowState,
+    parse_reply,
+)
+from protocol.topics import DeviceClass
+
+HALL, DEVICE = "hall-1", "dev-7"
+RID = UUID("2f1c4a8e-9b7d-4e0a-8c3f-5d6e7f809a1b")
+NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
+DAY = date(2024, 5, 6)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+TICKET = Ticket(id=12, number="A012", service="HUKOU_MOVE", service_name="户口迁移",
+                department="公安", service_day=DAY, issued_at=NOW, status="called", window=3)
+WINDOW = WindowState(window=3, name="3号窗口", status="serving", serving="A012", ticket_id=12,
+                     service_name="户口迁移", call_seq=5, updated_at=NOW)
+
+REQUEST_SAMPLES: dict[type[Request], Request] = {
+    IssueTicket: IssueTicket(request_id=RID, service="HUKOU_MOVE"),
+    OpenWindow: OpenWindow(request_id=RID, window=3),
+    CloseWindow: CloseWindow(request_id=RID, window=3),
+    CallNext: CallNext(request_id=RID, window=3),
+    FinishCase: FinishCase(request_id=RID, window=3, ticket_id=12),
+}
+REPLY_SAMPLES: dict[type[Reply], Reply] = {
+    TicketIssued: TicketIssued(request_id=RID, ticket=TICKET, waiting_before=4),
+    WindowChanged: WindowChanged(request_id=RID, window=WINDOW),
+    TicketCalled: TicketCalled(request_id=RID, ticket=TICKET, window=WINDOW),
+    CaseFinished: CaseFinished(request_id=RID, ticket=TICKET, window=WINDOW),
+    ErrorReply: ErrorReply(request_id=None, code=ErrorCode.QUEUE_EMPTY,
+                           message=ZH[ErrorCode.QUEUE_EMPTY]),
+}
+STATE_SAMPLES: list[BaseModel] = [
+    WINDOW,
+    WindowState(window=1, name="1号窗口", status="closed", updated_at=NOW),
+    QueueState(service_day=DAY, issued=9, waiting=4, called=3, finished=2, windows_open=2,
+               updated_at=NOW, services=[ServiceQueue(service="HUKOU_MOVE", name="户口迁移",
+                                                      prefix="A", waiting=4, open_windows=2)]),
+    HubStatus(status="online"),
+    HubStatus(status="offline"),
+]
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_samples_cover_every_message() -> None:
+    assert set(REQUEST_SAMPLES) == set(REQUESTS)
+    assert set(REPLY_SAMPLES) == set(REPLIES)
+
+
+@pytest.mark.parametrize("cls", REQUESTS, ids=lambda c: c.__name__)
+def test_request_round_trips(cls: type[Request]) -> None:
+    msg = REQUEST_SAMPLES[cls]
+    assert cls.model_validate_json(msg.model_dump_json()) == msg
+
+
+@pytest.mark.parametrize("cls", REPLIES, ids=lambda c: c.__name__)
+def test_reply_round_trips_through_parse_reply(cls: type[Reply]) -> None:
+    msg = REPLY_SAMPLES[cls]
+    back = parse_reply(msg.model_dump_json())
+    assert type(back) is cls
+    assert back == msg
+
+
+@pytest.mark.parametrize("msg", STATE_SAMPLES, ids=lambda m: type(m).__name__)
+def test_state_round_trips(msg: BaseModel) -> None:
+    assert type(msg).model_validate_json(msg.model_dump_json()) == msg
+
+
+@pytest.mark.parametrize("cls", [*REQUESTS, *REPLIES, WindowState, QueueState, HubStatus],
+                         ids=lambda c: c.__name__)
+def test_unknown_field_is_rejected(cls: type[BaseModel]) -> None:
+    sample = {**REQUEST_SAMPLES, **REPLY_SAMPLES}.get(cls) or next(
+        s for s in STATE_SAMPLES if type(s) is cls)
+    data: dict[str, Any] = sample.model_dump(mode="json")
+    cls.model_validate(data)  # the sample itself is valid
+    with pytest.raises(ValidationError, match="extra"):
+        cls.model_validate({**data, "surprise": 1})
+
+
+@pytest.mark.parametrize("cls", REQUESTS, ids=lambda c: c.__name__)
+def test_request_without_request_id_is_rejected(cls: type[Request]) -> None:
+    data = REQUEST_SAMPLES[cls].model_dump(mode="json")
+    del data["request_id"]
+    with pytest.raises(ValidationError, match="request_id"):
+        cls.model_validate(data)
+
+
+def test_every_request_has_a_handler_and_back() -> None:
+    missing = [r.__name__ for r in REQUESTS if r not in HANDLERS]
+    stray = [r.__name__ for r in HANDLERS if r not in REQUESTS]
+    assert not missing, f"requests without a handler in hub.handlers.HANDLERS: {missing}"
+    assert not stray, f"handlers for classes not in protocol.messages.REQUESTS: {stray}"
+
+
+# ---------------------------------------------------------------- topics
+
+
+@pytest.mark.parametrize("cls", REQUESTS, ids=lambda c: c.__name__)
+def test_request_topic_reaches_the_hub(cls: type[Request]) -> None:
+    topic = topics.request_topic(HALL, cls.SENDER, DEVICE, cls.ACTION)
+    assert topic_matches_sub(topics.requests_filter(HALL), topic)
+    assert not topic_matches_sub(topics.requests_filter("other-hall"), topic)
+    assert topics.parse_request_topic(topic) == topics.RequestAddress(
+        HALL, cls.SENDER, DEVICE, cls.ACTION)
+
+
+@pytest.mark.parametrize("device_class", list(DeviceClass))
+def test_reply_topic_is_not_a_request(device_class: DeviceClass) -> None:
+    topic = topics.reply_topic(HALL, device_class, DEVICE)
+    assert not topic_matches_sub(topics.requests_filter(HALL), topic)
+    assert not topic_matches_sub(topics.states_filter(HALL), topic)
+    assert topics.parse_request_topic(topic) is None
+
+
+@pytest.mark.parametrize("topic", [
+    topics.window_state_topic(HALL, 3),
+    topics.queue_state_topic(HALL),
+    topics.hub_status_topic(HALL),
+])
+def test_state_topics_reach_devices_not_the_hub(topic: str) -> None:
+    assert topic_matches_sub(topics.states_filter(HALL), topic)
+    assert not topic_matches_sub(topics.requests_filter(HALL), topic)
+
+
+def test_window_state_topic_parses_back() -> None:
+    assert topics.parse_window_state_topic(topics.window_state_topic(HALL, 42)) == 42
+    assert topics.parse_window_state_topic(topics.queue_state_topic(HALL)) is None
+
+
+@pytest.mark.parametrize("topic", [
+    "hall/hall-1/kiosk/k1/req",                     # too short
+    "hall/hall-1/kiosk/k1/req/issue_ticket/extra",  # too deep
+    "hall/hall-1/kiosk/k1/reply",
+    "hall/hall-1/kiosk/k1/rq/issue_ticket",
+    "room/hall-1/kiosk/k1/req/issue_ticket",
+    "hall/hall-1/printer/k1/req/issue_ticket",     # unknown device class
+    "hall/hall-1/Kiosk/k1/req/issue_ticket",
+    "hall/A B/kiosk/k1/req/issue_ticket",          # bad hall id
+    "hall/hall-1/kiosk/A B/req/issue_ticket",      # bad device id
+    "hall/x/y/kiosk/k1/req/issue_ticket",          # a slash in the hall id
+    "hall/hall-1/kiosk/x/y/req/issue_ticket",      # a slash in the device id
+    "hall/hall-1/kiosk/-k1/req/issue_ticket",
+    "hall//kiosk/k1/req/issue_ticket",
+])
+def test_parse_request_topic_rejects_malformed(topic: str) -> None:
+    assert topics.parse_request_topic(topic) is None
+
+
+# ---------------------------------------------------------------- broker ACL
+
+
+def _acl_write_patterns() -> list[str]:
+    return [line.split(" ", 2)[2] for line in topics.broker_acl().splitlines()
+            if line.startswith("pattern write ")]
+
+
+@pytest.mark.parametrize("cls", REQUESTS, ids=lambda c: c.__name__)
+def test_acl_lets_sender_write_its_own_requests(cls: type[Request]) -> None:
+    topic = topics.request_topic(HALL, cls.SENDER, DEVICE, cls.ACTION)
+
+    def allowed(user: str, client_id: str) -> bool:
+        return any(topic_matches_sub(p.replace("%u", user).replace("%c", client_id), topic)
+                   for p in _acl_write_patterns())
+
+    assert allowed(cls.SENDER.value, DEVICE), f"ACL does not let {cls.SENDER} write {topic}"
+    assert not allowed(cls.SENDER.value, "someone-else")
+    others = [c for c in DeviceClass if c not in (cls.SENDER, DeviceClass.HUB)]
+    assert not any(allowed(c.value, DEVICE) for c in others)
+
+
+# ---------------------------------------------------------------- docs, errors, codes
+
+
+def test_protocol_doc_is_up_to_date() -> None:
+    current = docgen.DOC_PATH.read_text(encoding="utf-8") if docgen.DOC_PATH.exists() else ""
+    assert docgen.render() == current, "docs/protocol.md is out of date: run ./hallq docs"
+
+
+def test_doc_names_every_message_and_code() -> None:
+    text = docgen.render()
+    for cls in [*REQUESTS, *REPLIES, WindowState, QueueState, HubStatus]:
+        assert f"### {cls.__name__}\n" in text
+    for code in ErrorCode:
+        assert f"| `{code.value}` | {ZH[code]} |" in text
+    assert topics.broker_acl() in text
+
+
+def test_docgen_check_reports_a_stale_file(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docgen, "DOC_PATH", tmp_path / "docs" / "protocol.md")
+    assert docgen.main(["--check"]) == 1  # missing
+    assert docgen.main(["--write"]) == 0
+    assert docgen.main(["--check"]) == 0
+    docgen.DOC_PATH.write_text("stale\n", encoding="utf-8")
+    assert docgen.main(["--check"]) == 1
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_error_code_has_chinese_text(code: ErrorCode) -> None:
+    assert CJK.search(ZH.get(code, "")), f"{code} has no Chinese text in protocol.errors.ZH"
+
+
+def test_ticket_code_round_trips() -> None:
+    parsed = parse_ticket_code(ticket_code(HALL, TICKET))
+    assert parsed is not None
+    assert (parsed.hall_id, parsed.service_day, parsed.number, parsed.ticket_id) == (
+        HALL, TICKET.service_day, TICKET.number, TICKET.id)
+
+
+@pytest.mark.parametrize("text", [
+    "", "hello", "HALLQ:T:hall-1:2024-05-06:A012", "HALLQ:T:hall-1:2024-05-06:a012:12",
+    "HALLQ:X:hall-1:2024-05-06:A012:12", "HALLQ:T:Hall 1:2024-05-06:A012:12",
+])
+def test_garbage_is_not_a_ticket_code(text: str) -> None:
+    assert parse_ticket_code(text) is None
