@@ -159,9 +159,8 @@ class RequestConsumer:
             self.on_states(queue_state, window_states)
 
     def _dispatch_one(self, conn: Any, msg: mqtt.MQTTMessage) -> Answer | None:
-        try:
-            with conn.begin_nested():
-                return dispatch(conn, self.clock, self.settings.hall_id, msg.topic, msg.payload)
+        try:  # dispatch applies a request and its record in one savepoint, or neither
+            return dispatch(conn, self.clock, self.settings.hall_id, msg.topic, msg.payload)
         except OperationalError:
             raise
         except Exception:  # a bug must not stop the hall: answer, change nothing, log it

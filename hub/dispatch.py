@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from hub.clock import Clock
 from hub.db.schema import requests
@@ -24,6 +24,10 @@ from protocol.errors import ZH, ErrorCode, UserError
 from protocol.messages import MAX_PAYLOAD_BYTES, REQUEST_BY_ACTION, ErrorReply, parse_reply
 
 log = logging.getLogger(__name__)
+
+_FIRST_REPLY = select(requests.c.reply, requests.c.device_id).where(
+    requests.c.request_id == bindparam("b_rid"))
+_RECORD = insert(requests)
 
 
 @dataclass
@@ -77,25 +81,22 @@ def dispatch(conn: Connection, clock: Clock, hall_id: str, topic: str,
     except ValidationError as exc:
         return refuse(ErrorCode.INVALID, rid, str(exc.errors(include_url=False))[:300])
 
-    first = conn.execute(
-        select(requests.c.reply, requests.c.device_id)
-        .where(requests.c.request_id == str(req.request_id))
-    ).one_or_none()
+    first = conn.execute(_FIRST_REPLY, {"b_rid": str(req.request_id)}).one_or_none()
     if first is not None:
         if first.device_id != addr.device_id:
             return refuse(ErrorCode.INVALID, None, f"request id {req.request_id} of another device")
         log.info("replay of %s request_id=%s", addr.action, req.request_id)
         return Answer(reply_to, Outcome(parse_reply(first.reply)))
 
+    def record(outcome: Outcome) -> Answer:
+        conn.execute(_RECORD, {"request_id": str(req.request_id), "device_id": addr.device_id,
+                               "action": addr.action, "reply": outcome.reply.model_dump_json(),
+                               "created_at": clock.now()})
+        return Answer(reply_to, outcome)
+
     try:
-        with conn.begin_nested():
-            outcome = HANDLERS[cls](conn, clock, addr.device_id, req)
+        with conn.begin_nested():  # the change and its record stand or fall together
+            return record(HANDLERS[cls](conn, clock, addr.device_id, req))
     except UserError as err:
         log.info("refused %s request_id=%s: %s", addr.action, req.request_id, err)
-        outcome = Outcome(error_reply(err.code, req.request_id))
-    conn.execute(
-        insert(requests).values(request_id=str(req.request_id), device_id=addr.device_id,
-                                action=addr.action, reply=outcome.reply.model_dump_json(),
-                                created_at=clock.now())
-    )
-    return Answer(reply_to, outcome)
+        return record(Outcome(error_reply(err.code, req.request_id)))

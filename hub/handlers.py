@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from hub import hall_state
 from hub.clock import Clock
@@ -25,6 +25,7 @@ from protocol.messages import (
     OpenWindow,
     Reply,
     Request,
+    Ticket,
     TicketCalled,
     TicketIssued,
     WindowChanged,
@@ -48,12 +49,25 @@ def format_number(prefix: str, seq: int) -> str:
     return f"{prefix}{seq:03d}"
 
 
+# The ticket path runs for every citizen: its statements are built once (SQLAlchemy
+# memoises their cache keys) and it makes as few round trips as it can.
+_SERVICE = select(services.c.prefix, services.c.active, services.c.name,
+                  services.c.department_name).where(services.c.code == bindparam("b_code"))
+_COUNTER_KEY = ((number_counters.c.prefix == bindparam("b_prefix"))
+                & (number_counters.c.service_day == bindparam("b_day")))
+_BUMP = (update(number_counters).where(_COUNTER_KEY)
+         .values(last_seq=number_counters.c.last_seq + 1).returning(number_counters.c.last_seq))
+_NEW_COUNTER = insert(number_counters)
+_NEW_TICKET = insert(tickets)
+_AHEAD = select(func.count()).where(
+    tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
+    tickets.c.status == "waiting", tickets.c.id < bindparam("b_id"))
+
+
 def on_issue_ticket(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
     """Give the next number of the service's prefix for today, in this transaction."""
     assert isinstance(req, IssueTicket)
-    svc = conn.execute(
-        select(services.c.prefix, services.c.active).where(services.c.code == req.service)
-    ).one_or_none()
+    svc = conn.execute(_SERVICE, {"b_code": req.service}).one_or_none()
     if svc is None:
         raise UserError(ErrorCode.UNKNOWN_SERVICE, req.service)
     if not svc.active:
@@ -61,31 +75,28 @@ def on_issue_ticket(conn: Connection, clock: Clock, device_id: str, req: Request
     now = clock.now()
     day = clock.service_day(now)
     seq = _next_seq(conn, svc.prefix, day)
-    ticket_id = conn.execute(
-        insert(tickets).values(
-            request_id=str(req.request_id), device_id=device_id, service_code=req.service,
-            prefix=svc.prefix, seq=seq, number=format_number(svc.prefix, seq), service_day=day,
-            status="waiting", issued_at=now,
-        )
-    ).inserted_primary_key[0]
-    ahead = hall_state.waiting_before(conn, day, req.service, ticket_id)
+    number = format_number(svc.prefix, seq)
+    ticket_id = conn.execute(_NEW_TICKET, {
+        "request_id": str(req.request_id), "device_id": device_id, "service_code": req.service,
+        "prefix": svc.prefix, "seq": seq, "number": number, "service_day": day,
+        "status": "waiting", "issued_at": now,
+    }).inserted_primary_key[0]
+    ahead = conn.scalar(_AHEAD, {"b_day": day, "b_code": req.service, "b_id": ticket_id}) or 0
+    ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=svc.name,
+                    department=svc.department_name, service_day=day,
+                    issued_at=clock.local(now), status="waiting")
     return Outcome(
-        TicketIssued(request_id=req.request_id, ticket=hall_state.ticket(conn, clock, ticket_id),
-                     waiting_before=ahead),
-        queue=True,
+        TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead), queue=True
     )
 
 
 def _next_seq(conn: Connection, prefix: str, day: object) -> int:
     """Count on the per-prefix, per-day counter row (locked by the UPDATE on PostgreSQL)."""
-    key = (number_counters.c.prefix == prefix) & (number_counters.c.service_day == day)
-    bumped = conn.execute(
-        update(number_counters).where(key).values(last_seq=number_counters.c.last_seq + 1)
-    )
-    if bumped.rowcount == 0:
-        conn.execute(insert(number_counters).values(prefix=prefix, service_day=day, last_seq=1))
+    seq = conn.scalar(_BUMP, {"b_prefix": prefix, "b_day": day})
+    if seq is None:
+        conn.execute(_NEW_COUNTER, {"prefix": prefix, "service_day": day, "last_seq": 1})
         return 1
-    return int(conn.scalar(select(number_counters.c.last_seq).where(key)))
+    return int(seq)
 
 
 def _window(conn: Connection, number: int) -> tuple[str, int | None]:

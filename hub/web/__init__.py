@@ -94,6 +94,7 @@ def event_stream(feed: StateFeed, keepalive_s: float) -> Iterator[str]:
         while True:
             newer = feed.wait_newer(version, timeout=keepalive_s)
             if newer is None:
+                yield ": keepalive\n\n"
                 continue
             version, state = newer
             yield sse_event(version, state)

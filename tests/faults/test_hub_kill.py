@@ -19,11 +19,11 @@ from uuid import uuid4
 import pytest
 
 from hallsim.broker import Broker
+from hallsim.hub_process import HubProcess
 from protocol.link import PendingReply
 from protocol.messages import IssueTicket, TicketIssued
 from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
-from tests.faults.hub_process import HubProcess
 from tests.helpers import eventually
 
 SERVICES = ["GA_HJQY", "RS_SBKSL", "YB_CBDJ", "MZ_DB", "GA_SFZHL"]  # prefixes A, B, C, D

@@ -146,7 +146,8 @@ def base_url(feed: StateFeed) -> Iterator[str]:
     # Close from the server's own loop: closed from here, its select() may meet a dead socket.
     server.trigger.pull_trigger(server.close)
     thread.join(timeout=10)
-    assert not thread.is_alive(), "server thread did not stop"
+    assert not thread.is_alive(), "server thread did not stop: a stream outlived its client"
+    server.task_dispatcher.shutdown()  # close() leaves the worker threads to us
 
 
 def expected_document(feed: StateFeed) -> dict[str, Any]:
