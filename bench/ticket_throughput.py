@@ -24,12 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from bench.hall import BenchHall, bench_hall  # noqa: E402
+from hub.catalogue import load_catalogue  # noqa: E402
 from protocol import topics  # noqa: E402
 from protocol.link import new_client  # noqa: E402
 from protocol.messages import IssueTicket  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
-
-SERVICES = ["GA_HJQY", "RS_SBKSL", "YB_CBDJ", "MZ_DB"]
 
 
 def bare_sqlite_rate(folder: Path, n: int) -> float:
@@ -80,9 +79,11 @@ def hub_rate(hall: BenchHall, n: int, kiosks: int, window: int) -> float:
         c.loop_start()
         clients.append((device, c))
     time.sleep(0.5)  # subscriptions in place
+    # spread over every service, as a hall's citizens are: queues stay a realistic length
+    services = [s.code for s in load_catalogue().all_services()]
     payloads = [[(topics.request_topic(hall.hall_id, DeviceClass.KIOSK, d, "issue_ticket"),
-                  IssueTicket(request_id=uuid4(), service=SERVICES[i % 4]).model_dump_json())
-                 for i in range(per_kiosk)] for d, _ in clients]
+                  IssueTicket(request_id=uuid4(), service=services[i % len(services)])
+                  .model_dump_json()) for i in range(per_kiosk)] for d, _ in clients]
     start = time.perf_counter()
     for k, ((_, c), batch) in enumerate(zip(clients, payloads, strict=True)):
         threading.Thread(target=publish_all, args=(k, c, batch), daemon=True).start()

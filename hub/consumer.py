@@ -28,12 +28,13 @@ from hub.handlers import Outcome
 from hub.settings import HubSettings
 from protocol import topics
 from protocol.errors import ErrorCode
-from protocol.link import new_client, session_properties
+from protocol.link import new_client
 from protocol.messages import HubStatus, QueueState, WindowState
 
 log = logging.getLogger(__name__)
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
+QUEUE_STATE_EVERY = 0.25  # seconds between two queue summaries at most
 _REPUBLISH = object()  # put in the inbox on (re)connect: publish every state again
 
 
@@ -47,12 +48,15 @@ class RequestConsumer:
         self.clock = clock
         self.on_states = on_states
         self.applied = 0  # requests committed since start (for the status line)
+        self._queue_dirty = False
+        self._queue_sent = 0.0
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         hall = settings.hall_id
-        self.client = new_client(settings.mqtt, f"hub-{hall}", manual_ack=True)
+        self.client = new_client(settings.mqtt, f"hub-{hall}", manual_ack=True,
+                                 clean_session=False)
         self.client.will_set(topics.hub_status_topic(hall),
                              HubStatus(status="offline").model_dump_json(), qos=1, retain=True)
         self.client.on_connect = self._on_connect
@@ -63,8 +67,7 @@ class RequestConsumer:
         """Connect with a persistent session: requests sent while we were down wait for us."""
         m = self.settings.mqtt
         self._worker.start()
-        self.client.connect_async(m.host, m.port, keepalive=m.keepalive, clean_start=False,
-                                  properties=session_properties(self.settings.session_expiry))
+        self.client.connect_async(m.host, m.port, keepalive=m.keepalive)
         self.client.loop_start()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -107,8 +110,9 @@ class RequestConsumer:
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
-                first = self._inbox.get(timeout=0.2)
+                first = self._inbox.get(timeout=QUEUE_STATE_EVERY / 2)
             except queue.Empty:
+                self._publish_queue_state()
                 continue
             batch = [first]
             while len(batch) < self.settings.batch_max:
@@ -125,11 +129,12 @@ class RequestConsumer:
                 except OperationalError:  # disk full, locked: keep the batch, try again
                     log.exception("database refused a batch of %d; retrying", len(messages))
                     time.sleep(1)
+            self._publish_queue_state(force=republish)
 
     def _apply(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         answers: list[Answer] = []
         changed_windows: set[int] = set()
-        queue_changed = republish
+        queue_changed = False
         with self.engine.begin() as conn:
             for msg in messages:
                 answer = self._dispatch_one(conn, msg)
@@ -141,22 +146,32 @@ class RequestConsumer:
                 changed_windows |= set(hall_state.all_window_numbers(conn))
             window_states = [hall_state.window_state(conn, self.clock, n)
                              for n in sorted(changed_windows)]
-            queue_state = hall_state.queue_state(conn, self.clock) if queue_changed else None
         # committed: now it is safe to answer, show and acknowledge
         for a in answers:
-            self.client.publish(a.reply_topic, a.outcome.reply.model_dump_json(), qos=1)
+            self.client.publish(a.reply_topic, a.payload, qos=1)
         hall = self.settings.hall_id
         for w in window_states:
             self.client.publish(topics.window_state_topic(hall, w.window), w.model_dump_json(),
                                 qos=1, retain=True)
-        if queue_state is not None:
-            self.client.publish(topics.queue_state_topic(hall), queue_state.model_dump_json(),
-                                qos=1, retain=True)
         for msg in messages:
             self.client.ack(msg.mid, msg.qos)
         self.applied += len(messages)
-        if window_states or queue_state is not None:
-            self.on_states(queue_state, window_states)
+        self._queue_dirty |= queue_changed
+        if window_states:
+            self.on_states(None, window_states)
+
+    def _publish_queue_state(self, force: bool = False) -> None:
+        """The queue summary, at most every QUEUE_STATE_EVERY seconds: screens need no more,
+        and under a burst it would cost more than the tickets themselves."""
+        now = time.monotonic()
+        if not force and not (self._queue_dirty and now - self._queue_sent >= QUEUE_STATE_EVERY):
+            return
+        with self.engine.connect() as conn:
+            state = hall_state.queue_state(conn, self.clock)
+        self._queue_dirty, self._queue_sent = False, now
+        self.client.publish(topics.queue_state_topic(self.settings.hall_id),
+                            state.model_dump_json(), qos=1, retain=True)
+        self.on_states(state, [])
 
     def _dispatch_one(self, conn: Any, msg: mqtt.MQTTMessage) -> Answer | None:
         try:  # dispatch applies a request and its record in one savepoint, or neither

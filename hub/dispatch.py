@@ -14,9 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, DateTime, bindparam, insert, select
 
 from hub.clock import Clock
+from hub.db.engine import savepoint
+from hub.db.prepared import Prepared
 from hub.db.schema import requests
 from hub.handlers import HANDLERS, Outcome
 from protocol import topics
@@ -25,9 +27,11 @@ from protocol.messages import MAX_PAYLOAD_BYTES, REQUEST_BY_ACTION, ErrorReply, 
 
 log = logging.getLogger(__name__)
 
-_FIRST_REPLY = select(requests.c.reply, requests.c.device_id).where(
-    requests.c.request_id == bindparam("b_rid"))
-_RECORD = insert(requests)
+_FIRST_REPLY = Prepared(select(requests.c.reply, requests.c.device_id).where(
+    requests.c.request_id == bindparam("b_rid")))
+_RECORD = Prepared(insert(requests).values(
+    request_id=bindparam("b_rid"), device_id=bindparam("b_device"), action=bindparam("b_action"),
+    reply=bindparam("b_reply"), created_at=bindparam("b_now", type_=DateTime)))
 
 
 @dataclass
@@ -36,6 +40,11 @@ class Answer:
 
     reply_topic: str
     outcome: Outcome
+    payload: str = ""  # the reply's JSON, made once
+
+    def __post_init__(self) -> None:
+        if not self.payload:
+            self.payload = self.outcome.reply.model_dump_json()
 
 
 def error_reply(code: ErrorCode, request_id: UUID | None) -> ErrorReply:
@@ -81,21 +90,23 @@ def dispatch(conn: Connection, clock: Clock, hall_id: str, topic: str,
     except ValidationError as exc:
         return refuse(ErrorCode.INVALID, rid, str(exc.errors(include_url=False))[:300])
 
-    first = conn.execute(_FIRST_REPLY, {"b_rid": str(req.request_id)}).one_or_none()
+    first = _FIRST_REPLY.one_or_none(conn, {"b_rid": str(req.request_id)})
     if first is not None:
-        if first.device_id != addr.device_id:
+        first_reply, first_device = first
+        if first_device != addr.device_id:
             return refuse(ErrorCode.INVALID, None, f"request id {req.request_id} of another device")
         log.info("replay of %s request_id=%s", addr.action, req.request_id)
-        return Answer(reply_to, Outcome(parse_reply(first.reply)))
+        return Answer(reply_to, Outcome(parse_reply(first_reply)), first_reply)
 
     def record(outcome: Outcome) -> Answer:
-        conn.execute(_RECORD, {"request_id": str(req.request_id), "device_id": addr.device_id,
-                               "action": addr.action, "reply": outcome.reply.model_dump_json(),
-                               "created_at": clock.now()})
-        return Answer(reply_to, outcome)
+        answer = Answer(reply_to, outcome)
+        _RECORD.run(conn, {"b_rid": str(req.request_id), "b_device": addr.device_id,
+                           "b_action": addr.action, "b_reply": answer.payload,
+                           "b_now": clock.now()})
+        return answer
 
     try:
-        with conn.begin_nested():  # the change and its record stand or fall together
+        with savepoint(conn):  # the change and its record stand or fall together
             return record(HANDLERS[cls](conn, clock, addr.device_id, req))
     except UserError as err:
         log.info("refused %s request_id=%s: %s", addr.action, req.request_id, err)

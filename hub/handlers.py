@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, update
 
 from hub import hall_state
 from hub.clock import Clock
+from hub.db.prepared import Prepared
 from hub.db.schema import number_counters, services, tickets, window_services, windows
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
@@ -49,54 +50,55 @@ def format_number(prefix: str, seq: int) -> str:
     return f"{prefix}{seq:03d}"
 
 
-# The ticket path runs for every citizen: its statements are built once (SQLAlchemy
-# memoises their cache keys) and it makes as few round trips as it can.
-_SERVICE = select(services.c.prefix, services.c.active, services.c.name,
-                  services.c.department_name).where(services.c.code == bindparam("b_code"))
-_COUNTER_KEY = ((number_counters.c.prefix == bindparam("b_prefix"))
-                & (number_counters.c.service_day == bindparam("b_day")))
-_BUMP = (update(number_counters).where(_COUNTER_KEY)
-         .values(last_seq=number_counters.c.last_seq + 1).returning(number_counters.c.last_seq))
-_NEW_COUNTER = insert(number_counters)
-_NEW_TICKET = insert(tickets)
-_AHEAD = select(func.count()).where(
+# The ticket path runs for every citizen: its statements are prepared once and
+# it makes as few round trips as it can (see hub/db/prepared.py).
+_SERVICE = Prepared(
+    select(services.c.prefix, services.c.active, services.c.name, services.c.department_name)
+    .where(services.c.code == bindparam("b_code")))
+_BUMP = Prepared(
+    update(number_counters)
+    .where(number_counters.c.prefix == bindparam("b_prefix"),
+           number_counters.c.service_day == bindparam("b_day"))
+    .values(last_seq=number_counters.c.last_seq + 1).returning(number_counters.c.last_seq))
+_NEW_COUNTER = Prepared(insert(number_counters).values(
+    prefix=bindparam("b_prefix"), service_day=bindparam("b_day"), last_seq=1))
+_NEW_TICKET = Prepared(insert(tickets).values(
+    request_id=bindparam("b_rid"), device_id=bindparam("b_device"),
+    service_code=bindparam("b_code"), prefix=bindparam("b_prefix"), seq=bindparam("b_seq"),
+    number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
+    issued_at=bindparam("b_now", type_=DateTime)).returning(tickets.c.id))
+_AHEAD = Prepared(select(func.count()).where(
     tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
-    tickets.c.status == "waiting", tickets.c.id < bindparam("b_id"))
+    tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
 
 
 def on_issue_ticket(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
     """Give the next number of the service's prefix for today, in this transaction."""
     assert isinstance(req, IssueTicket)
-    svc = conn.execute(_SERVICE, {"b_code": req.service}).one_or_none()
+    svc = _SERVICE.one_or_none(conn, {"b_code": req.service})
     if svc is None:
         raise UserError(ErrorCode.UNKNOWN_SERVICE, req.service)
-    if not svc.active:
+    prefix, active, name, department = svc
+    if not active:
         raise UserError(ErrorCode.SERVICE_CLOSED, req.service)
     now = clock.now()
     day = clock.service_day(now)
-    seq = _next_seq(conn, svc.prefix, day)
-    number = format_number(svc.prefix, seq)
-    ticket_id = conn.execute(_NEW_TICKET, {
-        "request_id": str(req.request_id), "device_id": device_id, "service_code": req.service,
-        "prefix": svc.prefix, "seq": seq, "number": number, "service_day": day,
-        "status": "waiting", "issued_at": now,
-    }).inserted_primary_key[0]
-    ahead = conn.scalar(_AHEAD, {"b_day": day, "b_code": req.service, "b_id": ticket_id}) or 0
-    ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=svc.name,
-                    department=svc.department_name, service_day=day,
-                    issued_at=clock.local(now), status="waiting")
+    seq = _BUMP.scalar(conn, {"b_prefix": prefix, "b_day": day})
+    if seq is None:  # first ticket of this prefix today
+        _NEW_COUNTER.run(conn, {"b_prefix": prefix, "b_day": day})
+        seq = 1
+    number = format_number(prefix, seq)
+    ticket_id = _NEW_TICKET.scalar(conn, {
+        "b_rid": str(req.request_id), "b_device": device_id, "b_code": req.service,
+        "b_prefix": prefix, "b_seq": seq, "b_number": number, "b_day": day, "b_now": now,
+    })
+    ahead = _AHEAD.scalar(conn, {"b_day": day, "b_code": req.service, "b_id": ticket_id})
+    ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=name,
+                    department=department, service_day=day, issued_at=clock.local(now),
+                    status="waiting")
     return Outcome(
         TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead), queue=True
     )
-
-
-def _next_seq(conn: Connection, prefix: str, day: object) -> int:
-    """Count on the per-prefix, per-day counter row (locked by the UPDATE on PostgreSQL)."""
-    seq = conn.scalar(_BUMP, {"b_prefix": prefix, "b_day": day})
-    if seq is None:
-        conn.execute(_NEW_COUNTER, {"prefix": prefix, "service_day": day, "last_seq": 1})
-        return 1
-    return int(seq)
 
 
 def _window(conn: Connection, number: int) -> tuple[str, int | None]:

@@ -27,4 +27,3 @@ class HubSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
     batch_max: int = Field(64, ge=1, le=1000)  # requests committed in one transaction at most
-    session_expiry: int = Field(3600, ge=0)  # seconds the broker keeps our queue while we are down
