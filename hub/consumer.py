@@ -5,13 +5,16 @@ transaction that applied it has committed, so a hub killed at any point gets
 the unacknowledged requests again on restart and the dispatcher answers
 replays from the record. Requests that arrive together are applied in one
 transaction (a savepoint each): one fsync for many tickets.
+
+One thread owns both the MQTT connection and the database work: it reads every
+request the socket holds, applies them, then writes the answers. No hand-over
+between threads, so no lock or GIL ping-pong on the path of a call.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +38,6 @@ log = logging.getLogger(__name__)
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
 QUEUE_STATE_EVERY = 0.25  # seconds between two queue summaries at most
-_REPUBLISH = object()  # put in the inbox on (re)connect: publish every state again
 
 
 class RequestConsumer:
@@ -48,27 +50,24 @@ class RequestConsumer:
         self.clock = clock
         self.on_states = on_states
         self.applied = 0  # requests committed since start (for the status line)
+        self._batch: list[mqtt.MQTTMessage] = []
+        self._republish = False
         self._queue_dirty = False
         self._queue_sent = 0.0
-        self._inbox: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
-        self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="hub-mqtt", daemon=True)
         hall = settings.hall_id
         self.client = new_client(settings.mqtt, f"hub-{hall}", manual_ack=True,
                                  clean_session=False)
         self.client.will_set(topics.hub_status_topic(hall),
                              HubStatus(status="offline").model_dump_json(), qos=1, retain=True)
         self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = lambda c, u, msg: self._inbox.put(msg)
+        self.client.on_message = lambda c, u, msg: self._batch.append(msg)
 
     def start(self) -> None:
         """Connect with a persistent session: requests sent while we were down wait for us."""
-        m = self.settings.mqtt
-        self._worker.start()
-        self.client.connect_async(m.host, m.port, keepalive=m.keepalive)
-        self.client.loop_start()
+        self._thread.start()
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -76,16 +75,65 @@ class RequestConsumer:
     def stop(self) -> None:
         """Say we are offline and leave; unacknowledged requests stay with the broker."""
         self._stop.set()
-        self._worker.join(timeout=5)
+        self._thread.join(timeout=10)
+
+    # ------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        m = self.settings.mqtt
+        delay, first = 1.0, True
+        while not self._stop.is_set():
+            try:
+                if first:
+                    self.client.connect(m.host, m.port, keepalive=m.keepalive)
+                    first = False
+                else:
+                    self.client.reconnect()
+            except OSError as exc:
+                log.warning("hub cannot reach the broker at %s:%s: %s", m.host, m.port, exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 8.0)
+                continue
+            delay = 1.0
+            self._serve()
+            self._connected.clear()
+            if not self._stop.is_set():
+                log.warning("hub lost the broker; reconnecting")
+        self._leave()
+
+    def _serve(self) -> None:
+        """Read what the socket holds, apply it, answer; until the connection drops or we stop."""
+        while not self._stop.is_set():
+            if self.client.loop(timeout=QUEUE_STATE_EVERY / 2) != mqtt.MQTT_ERR_SUCCESS:
+                return
+            republish = self._republish
+            if self._batch or republish:
+                messages, self._batch, self._republish = self._batch, [], False
+                self._apply_until_done(messages, republish)
+            self._publish_queue_state(force=republish)
+
+    def _apply_until_done(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
+        for start in range(0, max(len(messages), 1), self.settings.batch_max):
+            chunk = messages[start:start + self.settings.batch_max]
+            while not self._stop.is_set():
+                try:
+                    self._apply(chunk, republish)
+                    break
+                except OperationalError:  # disk full, locked: keep the batch, try again
+                    log.exception("database refused a batch of %d; retrying", len(chunk))
+                    time.sleep(1)
+            republish = False
+
+    def _leave(self) -> None:
         if self._connected.is_set():
             info = self.client.publish(topics.hub_status_topic(self.settings.hall_id),
                                        HubStatus(status="offline").model_dump_json(), qos=1,
                                        retain=True)
-            info.wait_for_publish(timeout=2)
+            deadline = time.monotonic() + 2
+            while not info.is_published() and time.monotonic() < deadline:
+                self.client.loop(timeout=0.05)
         self.client.disconnect()
-        self.client.loop_stop()
-
-    # ------------------------------------------------------------ paho callbacks
+        self.client.loop(timeout=0.05)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:
@@ -95,41 +143,9 @@ class RequestConsumer:
         client.subscribe(topics.requests_filter(self.settings.hall_id), qos=1)
         client.publish(topics.hub_status_topic(self.settings.hall_id),
                        HubStatus(status="online").model_dump_json(), qos=1, retain=True)
-        self._inbox.put(_REPUBLISH)
+        self._republish = True  # every screen gets the truth again
         self._connected.set()
         log.info("hub connected to %s:%s", self.settings.mqtt.host, self.settings.mqtt.port)
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any) -> None:
-        self._connected.clear()
-        if not self._stop.is_set():
-            log.warning("hub lost the broker: %s", reason)
-
-    # ------------------------------------------------------------ the worker
-
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            try:
-                first = self._inbox.get(timeout=QUEUE_STATE_EVERY / 2)
-            except queue.Empty:
-                self._publish_queue_state()
-                continue
-            batch = [first]
-            while len(batch) < self.settings.batch_max:
-                try:
-                    batch.append(self._inbox.get_nowait())
-                except queue.Empty:
-                    break
-            republish = any(m is _REPUBLISH for m in batch)
-            messages = [m for m in batch if m is not _REPUBLISH]
-            while not self._stop.is_set():
-                try:
-                    self._apply(messages, republish)
-                    break
-                except OperationalError:  # disk full, locked: keep the batch, try again
-                    log.exception("database refused a batch of %d; retrying", len(messages))
-                    time.sleep(1)
-            self._publish_queue_state(force=republish)
 
     def _apply(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         answers: list[Answer] = []
