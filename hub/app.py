@@ -6,8 +6,6 @@ import logging
 import signal
 import threading
 
-from waitress.server import create_server
-
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock
@@ -16,6 +14,7 @@ from hub.db.engine import make_engine, migrate
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
+from hub.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +33,20 @@ class Hub:
         self.feed = StateFeed()
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name)
-        self._http = create_server(self.web, host=settings.http_host, port=settings.http_port,
-                                   threads=8, channel_timeout=30)
-        self._http_thread = threading.Thread(target=self._serve, name="hub-http", daemon=True)
-        self._stopping = False
+        self.http = WebServer(self.web, settings.http_host, settings.http_port)
 
     @property
     def dashboard_url(self) -> str:
-        return f"http://{self.settings.http_host}:{self._http.effective_port}/"  # type: ignore[union-attr]
+        return self.http.url
 
     def start(self) -> None:
         self.consumer.start()
-        self._http_thread.start()
+        self.http.start()
         log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
 
-    def _serve(self) -> None:
-        try:
-            self._http.run()
-        except OSError:  # waitress's select() sees its socket closed by stop()
-            if not self._stopping:
-                raise
-
     def stop(self) -> None:
-        self._stopping = True
         self.consumer.stop()
-        self._http.close()
-        self._http_thread.join(timeout=5)
+        self.http.stop()
         self.engine.dispose()
 
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 import pytest
 import requests
-from waitress.server import create_server
 
 from hub.state_feed import StateFeed
-from hub.web import create_web_app
+from hub.web import RETRY_MS, create_web_app
+from hub.web.server import WebServer
 from protocol.messages import QueueState, ServiceQueue, WindowState
 
 HALL = "示范县政务服务中心"
@@ -139,15 +139,11 @@ def hall(feed: StateFeed) -> StateFeed:
 def base_url(feed: StateFeed) -> Iterator[str]:
     """The dashboard on a real waitress server on a free port."""
     app = create_web_app(feed, hall_name=HALL, keepalive_s=0.5)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Close from the server's own loop: closed from here, its select() may meet a dead socket.
-    server.trigger.pull_trigger(server.close)
-    thread.join(timeout=10)
-    assert not thread.is_alive(), "server thread did not stop: a stream outlived its client"
-    server.task_dispatcher.shutdown()  # close() leaves the worker threads to us
+    server = WebServer(app, "127.0.0.1", 0, threads=4)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+    assert not server._thread.is_alive(), "server thread did not stop: a stream outlived it"
 
 
 def expected_document(feed: StateFeed) -> dict[str, Any]:
@@ -260,3 +256,19 @@ def test_healthz(base_url: str) -> None:
 
     assert resp.status_code == 200
     assert resp.json() == {"ok": True}
+
+
+def test_stopping_the_hub_ends_open_live_pages(hall: StateFeed) -> None:
+    """A manager's open tab must not keep the hub from stopping (or restarting)."""
+    server = WebServer(create_web_app(hall, hall_name=HALL, keepalive_s=0.5), "127.0.0.1", 0)
+    server.start()
+    stream = requests.get(f"http://127.0.0.1:{server.port}/events", stream=True, timeout=TIMEOUT)
+    lines = stream.iter_lines()
+    assert next(lines) == f"retry: {RETRY_MS}".encode()  # the stream is open and talking
+    server.stop()
+    assert not server._thread.is_alive()
+    with pytest.raises((requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ConnectionError, StopIteration)):
+        for _ in range(100):
+            next(lines)
+    stream.close()
