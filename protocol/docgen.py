@@ -40,7 +40,7 @@ GENERATED = (
     "from protocol/; do not edit by hand. -->"
 )
 INTRO = f"""\
-Every program of a hall talks through one MQTT broker, in JSON (UTF-8, at most
+Every program of a hall talks through one MQTT broker (MQTT 3.1.1), in JSON (UTF-8, at most
 {MAX_PAYLOAD_BYTES} bytes a message; the hub refuses anything larger unread).
 
 - **Requests** go device → hub on `hall/{{hall_id}}/{{device_class}}/{{device_id}}/req/{{action}}`,
