@@ -1,0 +1,53 @@
+"""The layout rules: programs never import each other, protocol imports none of ours,
+and each program loads only its own extra's dependencies."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = ("hub", "kiosk", "caller_display")
+OURS = (*PROGRAMS, "protocol", "hallsim")
+
+
+def imported_packages(package: str) -> set[str]:
+    """Top-level packages of ours that `package` imports anywhere."""
+    found: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            found |= {n.split(".")[0] for n in names if n.split(".")[0] in OURS}
+    return found - {package}
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_programs_import_only_protocol(program: str) -> None:
+    assert imported_packages(program) <= {"protocol"}
+
+
+def test_protocol_imports_none_of_ours() -> None:
+    assert imported_packages("protocol") == set()
+
+
+@pytest.mark.parametrize(("modules", "forbidden"), [
+    (["kiosk.core", "kiosk.ticket_print"], ["flask", "sqlalchemy", "kivy"]),
+    (["caller_display.caller_core", "caller_display.main_screen"], ["flask", "sqlalchemy",
+                                                                     "escpos"]),
+    (["hub.app"], ["kivy", "escpos"]),
+])
+def test_each_program_needs_only_its_extra(modules: list[str], forbidden: list[str]) -> None:
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
+            + f"print([m for m in {forbidden!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]", f"{modules} loaded {out}"
