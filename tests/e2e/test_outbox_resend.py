@@ -64,7 +64,7 @@ def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
     hub = Hub(hub_settings)
     hub.start()
     try:
-        eventually(lambda: printer.path.exists(), timeout=10, what="the late ticket to print")
+        eventually(lambda: printer.last, timeout=10, what="the late ticket to print")
         printed = read_tickets(printer.path.read_bytes())
         assert len(printed) == 1 and "A001" in printed[0].big
         assert ticket_count(hub.engine) == 1
