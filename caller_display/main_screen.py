@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.link import State
-from protocol.messages import QueueState, WindowState
+from protocol.messages import HubStatus, QueueState, WindowState
 
 
 def call_text(number: str, window: int) -> str:
@@ -28,13 +28,19 @@ class Call:
 
 
 class MainScreen:
-    """Turns window states into calls: a call is a window whose call counter went up."""
+    """Turns window states into calls: a call is a window whose call counter went up.
+
+    It also knows whether the hub is up (its retained status, set to offline by
+    the broker when the hub dies), so the screen can say 系统维护中 instead of
+    showing stale calls as live.
+    """
 
     def __init__(self, announce: Callable[[Call], None], keep: int = 10) -> None:
         self.announce = announce
         self.recent: deque[Call] = deque(maxlen=keep)
         self.windows: dict[int, WindowState] = {}
         self.queue: QueueState | None = None
+        self.hub_online: bool | None = None  # None: not known yet
         self._seen: dict[int, int] = {}  # window -> last call_seq
         self._lock = threading.Lock()
 
@@ -42,6 +48,9 @@ class MainScreen:
         """Show every state; announce a call once, never on the first sight after a start."""
         if isinstance(state, QueueState):
             self.queue = state
+            return
+        if isinstance(state, HubStatus):
+            self.hub_online = state.status == "online"
             return
         if not isinstance(state, WindowState):
             return

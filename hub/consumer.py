@@ -96,10 +96,12 @@ class RequestConsumer:
                 continue
             delay = 1.0
             self._serve()
+            if self._stop.is_set():
+                break
             self._connected.clear()
-            if not self._stop.is_set():
-                log.warning("hub lost the broker; reconnecting")
+            log.warning("hub lost the broker; reconnecting")
         self._leave()
+        self._connected.clear()
 
     def _serve(self) -> None:
         """Read what the socket holds, apply it, answer; until the connection drops or we stop."""

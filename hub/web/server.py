@@ -29,6 +29,8 @@ class WebServer:
 
     def stop(self) -> None:
         """Close every connection from the server's own loop, then its worker threads."""
+        if not self._thread.is_alive():
+            return  # never started, or stopped already
         server = self._server
         server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))  # type: ignore[union-attr]
         self._thread.join(timeout=10)

@@ -162,3 +162,11 @@ def test_screen_that_restarts_shows_the_truth_at_once(hub: Hub, make_link, tmp_p
     assert isinstance(state, WindowState) and state.serving == "A001"
     assert isinstance(screen.queue, QueueState | None)
     assert calls == [], "a screen that starts does not announce old calls again"
+
+
+def test_main_screen_knows_when_the_hub_is_down(hub: Hub, make_link) -> None:
+    screen = MainScreen(lambda call: None)
+    make_link(DeviceClass.DISPLAY, "main-screen", on_state=screen.on_state)
+    eventually(lambda: screen.hub_online is True, what="the hub's retained online status")
+    hub.stop()
+    eventually(lambda: screen.hub_online is False, what="offline status after the hub stops")
