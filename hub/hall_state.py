@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
+from hub.db.prepared import Prepared
 from hub.db.schema import services, tickets, window_services, windows
 from protocol.messages import QueueState, ServiceQueue, Ticket, WindowState
 
 OPEN = ("open", "serving")
 
 
+# Read after every request: prepared once (see hub/db/prepared.py).
+_WINDOW = Prepared(
+    select(windows.c.number, windows.c.name, windows.c.status, tickets.c.number,
+           windows.c.serving_ticket_id, services.c.name, windows.c.call_seq, windows.c.updated_at)
+    .select_from(windows.outerjoin(tickets, tickets.c.id == windows.c.serving_ticket_id)
+                 .outerjoin(services, services.c.code == tickets.c.service_code))
+    .where(windows.c.number == bindparam("b_win")))
+_TICKET = Prepared(
+    select(tickets.c.id, tickets.c.number, tickets.c.service_code, services.c.name,
+           services.c.department_name, tickets.c.service_day, tickets.c.issued_at,
+           tickets.c.status, tickets.c.window_number)
+    .select_from(tickets.join(services))
+    .where(tickets.c.id == bindparam("b_tid")))
+
+
 def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
     """One window as its screen shows it."""
-    row = conn.execute(
-        select(windows, tickets.c.number.label("ticket_number"), services.c.name.label("svc"))
-        .select_from(
-            windows.outerjoin(tickets, tickets.c.id == windows.c.serving_ticket_id)
-            .outerjoin(services, services.c.code == tickets.c.service_code)
-        )
-        .where(windows.c.number == number)
-    ).one()
-    return WindowState(
-        window=row.number,
-        name=row.name,
-        status=row.status,
-        serving=row.ticket_number,
-        ticket_id=row.serving_ticket_id,
-        service_name=row.svc,
-        call_seq=row.call_seq,
-        updated_at=clock.local(row.updated_at),
-    )
+    row = _WINDOW.one_or_none(conn, {"b_win": number})
+    if row is None:
+        raise LookupError(f"no window {number}")
+    window, name, status, serving, ticket_id, service_name, call_seq, updated_at = row
+    return WindowState(window=window, name=name, status=status, serving=serving,
+                       ticket_id=ticket_id, service_name=service_name, call_seq=call_seq,
+                       updated_at=clock.local(updated_at))
 
 
 def all_window_numbers(conn: Connection) -> list[int]:
@@ -86,29 +91,10 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
 
 def ticket(conn: Connection, clock: Clock, ticket_id: int) -> Ticket:
     """One ticket as devices see it."""
-    row = conn.execute(
-        select(tickets, services.c.name.label("svc"), services.c.department_name)
-        .select_from(tickets.join(services))
-        .where(tickets.c.id == ticket_id)
-    ).one()
-    return Ticket(
-        id=row.id,
-        number=row.number,
-        service=row.service_code,
-        service_name=row.svc,
-        department=row.department_name,
-        service_day=row.service_day,
-        issued_at=clock.local(row.issued_at),
-        status=row.status,
-        window=row.window_number,
-    )
-
-
-def waiting_before(conn: Connection, service_day: object, service: str, ticket_id: int) -> int:
-    """How many tickets of the same service wait ahead of this one."""
-    return conn.scalar(
-        select(func.count()).where(
-            and_(tickets.c.service_day == service_day, tickets.c.service_code == service,
-                 tickets.c.status == "waiting", tickets.c.id < ticket_id)
-        )
-    ) or 0
+    row = _TICKET.one_or_none(conn, {"b_tid": ticket_id})
+    if row is None:
+        raise LookupError(f"no ticket {ticket_id}")
+    tid, number, service, service_name, department, day, issued_at, status, window = row
+    return Ticket(id=tid, number=number, service=service, service_name=service_name,
+                  department=department, service_day=day, issued_at=clock.local(issued_at),
+                  status=status, window=window)

@@ -101,19 +101,43 @@ def on_issue_ticket(conn: Connection, clock: Clock, device_id: str, req: Request
     )
 
 
+_WINDOW = Prepared(select(windows.c.status, windows.c.serving_ticket_id)
+                   .where(windows.c.number == bindparam("b_win")))
+_SET_STATUS = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                       .values(status=bindparam("b_status"),
+                               updated_at=bindparam("b_now", type_=DateTime)))
+_SERVE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                  .values(status="serving", serving_ticket_id=bindparam("b_tid"),
+                          call_seq=windows.c.call_seq + 1,
+                          updated_at=bindparam("b_now", type_=DateTime)))
+_FREE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                 .values(status="open", serving_ticket_id=None,
+                         updated_at=bindparam("b_now", type_=DateTime)))
+_NEXT_TICKET = Prepared(
+    select(tickets.c.id)
+    .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
+           tickets.c.service_code.in_(select(window_services.c.service_code).where(
+               window_services.c.window_number == bindparam("b_win"))))
+    .order_by(tickets.c.issued_at, tickets.c.id)
+    .limit(1))
+_TAKE = Prepared(update(tickets)  # only if still waiting: two windows never take one ticket
+                 .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "waiting")
+                 .values(status="called", called_at=bindparam("b_now", type_=DateTime),
+                         window_number=bindparam("b_win")))
+_FINISH = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
+                   .values(status="finished", finished_at=bindparam("b_now", type_=DateTime)))
+
+
 def _window(conn: Connection, number: int) -> tuple[str, int | None]:
-    row = conn.execute(
-        select(windows.c.status, windows.c.serving_ticket_id).where(windows.c.number == number)
-    ).one_or_none()
+    row = _WINDOW.one_or_none(conn, {"b_win": number})
     if row is None:
         raise UserError(ErrorCode.UNKNOWN_WINDOW, f"window {number}")
-    return row.status, row.serving_ticket_id
+    return row[0], row[1]
 
 
-def _set_window(conn: Connection, clock: Clock, number: int, **values: object) -> None:
-    conn.execute(
-        update(windows).where(windows.c.number == number).values(updated_at=clock.now(), **values)
-    )
+def _window_changed(conn: Connection, clock: Clock, req: OpenWindow | CloseWindow) -> Outcome:
+    state = hall_state.window_state(conn, clock, req.window)
+    return Outcome(WindowChanged(request_id=req.request_id, window=state), {req.window}, True)
 
 
 def on_open_window(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
@@ -121,9 +145,8 @@ def on_open_window(conn: Connection, clock: Clock, device_id: str, req: Request)
     assert isinstance(req, OpenWindow)
     status, _ = _window(conn, req.window)
     if status == "closed":
-        _set_window(conn, clock, req.window, status="open")
-    state = hall_state.window_state(conn, clock, req.window)
-    return Outcome(WindowChanged(request_id=req.request_id, window=state), {req.window}, True)
+        _SET_STATUS.run(conn, {"b_win": req.window, "b_status": "open", "b_now": clock.now()})
+    return _window_changed(conn, clock, req)
 
 
 def on_close_window(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
@@ -133,9 +156,8 @@ def on_close_window(conn: Connection, clock: Clock, device_id: str, req: Request
     if status == "serving":
         raise UserError(ErrorCode.WINDOW_BUSY, f"window {req.window} is serving")
     if status == "open":
-        _set_window(conn, clock, req.window, status="closed")
-    state = hall_state.window_state(conn, clock, req.window)
-    return Outcome(WindowChanged(request_id=req.request_id, window=state), {req.window}, True)
+        _SET_STATUS.run(conn, {"b_win": req.window, "b_status": "closed", "b_now": clock.now()})
+    return _window_changed(conn, clock, req)
 
 
 def on_call_next(conn: Connection, clock: Clock, device_id: str, req: Request) -> Outcome:
@@ -146,27 +168,13 @@ def on_call_next(conn: Connection, clock: Clock, device_id: str, req: Request) -
         raise UserError(ErrorCode.WINDOW_CLOSED, f"window {req.window}")
     if status == "serving":
         raise UserError(ErrorCode.WINDOW_BUSY, f"window {req.window}")
-    served = select(window_services.c.service_code).where(
-        window_services.c.window_number == req.window
-    )
-    ticket_id = conn.scalar(
-        select(tickets.c.id)
-        .where(tickets.c.service_day == clock.service_day(), tickets.c.status == "waiting",
-               tickets.c.service_code.in_(served))
-        .order_by(tickets.c.issued_at, tickets.c.id)
-        .limit(1)
-    )
+    now = clock.now()
+    ticket_id = _NEXT_TICKET.scalar(conn, {"b_day": clock.service_day(now), "b_win": req.window})
     if ticket_id is None:
         raise UserError(ErrorCode.QUEUE_EMPTY, f"window {req.window}")
-    now = clock.now()
-    taken = conn.execute(  # the status check makes two windows calling at once take two tickets
-        update(tickets).where(tickets.c.id == ticket_id, tickets.c.status == "waiting")
-        .values(status="called", called_at=now, window_number=req.window)
-    )
-    if taken.rowcount != 1:
-        raise RuntimeError(f"ticket {ticket_id} taken under us")  # retried by the consumer
-    _set_window(conn, clock, req.window, status="serving", serving_ticket_id=ticket_id,
-                call_seq=windows.c.call_seq + 1)
+    if _TAKE.run(conn, {"b_tid": ticket_id, "b_now": now, "b_win": req.window}).rowcount != 1:
+        raise RuntimeError(f"ticket {ticket_id} taken under us")  # answered HUB_ERROR, retried
+    _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
     return Outcome(
         TicketCalled(request_id=req.request_id, ticket=hall_state.ticket(conn, clock, ticket_id),
                      window=hall_state.window_state(conn, clock, req.window)),
@@ -180,11 +188,9 @@ def on_finish_case(conn: Connection, clock: Clock, device_id: str, req: Request)
     status, serving = _window(conn, req.window)
     if status != "serving" or serving != req.ticket_id:
         raise UserError(ErrorCode.NOT_SERVING, f"window {req.window} ticket {req.ticket_id}")
-    conn.execute(
-        update(tickets).where(tickets.c.id == req.ticket_id)
-        .values(status="finished", finished_at=clock.now())
-    )
-    _set_window(conn, clock, req.window, status="open", serving_ticket_id=None)
+    now = clock.now()
+    _FINISH.run(conn, {"b_tid": req.ticket_id, "b_now": now})
+    _FREE.run(conn, {"b_win": req.window, "b_now": now})
     return Outcome(
         CaseFinished(request_id=req.request_id,
                      ticket=hall_state.ticket(conn, clock, req.ticket_id),

@@ -25,6 +25,7 @@ class _Compiled:
     positional: bool
     processors: Mapping[str, Callable[[Any], Any]]
     literals: Mapping[str, Any]  # values written into the statement, e.g. the 1 in `seq + 1`
+    results: Sequence[Callable[[Any], Any] | None]  # per column: e.g. SQLite text -> datetime
 
 
 class Prepared:
@@ -39,13 +40,16 @@ class Prepared:
         if found is None:
             c = self.statement.compile(dialect=dialect)
             processors = {}
-            literals = {n: b.value for n, b in c.binds.items() if b.value is not None}
+            literals = {n: b.value for n, b in c.binds.items() if not b.required}
             for name, bind in c.binds.items():
-                proc = bind.type.bind_processor(dialect)
+                proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if proc is not None:
                     processors[name] = proc
             names = list(c.positiontup or []) if c.positional else list(c.binds)
-            found = _Compiled(c.string, names, c.positional, processors, literals)
+            columns = getattr(self.statement, "exported_columns", ())
+            results = [col.type.dialect_impl(dialect).result_processor(dialect, None)
+                       for col in columns]
+            found = _Compiled(c.string, names, c.positional, processors, literals, results)
             self._by_dialect[dialect.name] = found
         return found
 
@@ -59,11 +63,20 @@ class Prepared:
         return cursor
 
     def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row as a plain tuple, or None."""
+        """The first row as a plain tuple of Python values, or None."""
         row = self.run(conn, params).fetchone()
-        return tuple(row) if row is not None else None
+        if row is None:
+            return None
+        results = self._compiled(conn.dialect).results
+        return tuple(p(v) if p else v for p, v in zip(results, row, strict=True))
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row as plain tuples of Python values."""
+        results = self._compiled(conn.dialect).results
+        return [tuple(p(v) if p else v for p, v in zip(results, row, strict=True))
+                for row in self.run(conn, params).fetchall()]
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None."""
-        row = self.run(conn, params).fetchone()
+        row = self.one_or_none(conn, params)
         return row[0] if row is not None else None
