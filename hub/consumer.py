@@ -95,7 +95,11 @@ class RequestConsumer:
                 delay = min(delay * 2, 8.0)
                 continue
             delay = 1.0
-            self._serve()
+            try:
+                self._serve()
+            except Exception:  # a bug must not leave the hall without a hub: log, start again
+                log.exception("hub loop failed; reconnecting")
+                self._stop.wait(1.0)
             if self._stop.is_set():
                 break
             self._connected.clear()
@@ -123,7 +127,7 @@ class RequestConsumer:
                     break
                 except OperationalError:  # disk full, locked: keep the batch, try again
                     log.exception("database refused a batch of %d; retrying", len(chunk))
-                    time.sleep(1)
+                    self.client.loop(timeout=1.0)  # keep the connection alive meanwhile
             republish = False
 
     def _leave(self) -> None:
@@ -184,8 +188,12 @@ class RequestConsumer:
         now = time.monotonic()
         if not force and not (self._queue_dirty and now - self._queue_sent >= QUEUE_STATE_EVERY):
             return
-        with self.engine.connect() as conn:
-            state = hall_state.queue_state(conn, self.clock)
+        try:
+            with self.engine.connect() as conn:
+                state = hall_state.queue_state(conn, self.clock)
+        except OperationalError:
+            log.exception("could not read the queue summary; will try again")
+            return
         self._queue_dirty, self._queue_sent = False, now
         self.client.publish(topics.queue_state_topic(self.settings.hall_id),
                             state.model_dump_json(), qos=1, retain=True)

@@ -158,3 +158,29 @@ def test_a_display_cannot_publish_state(broker: Broker, hub: Hub) -> None:
     finally:
         watcher.close()
         liar.close()
+
+
+def test_a_failing_handler_answers_busy_and_leaves_nothing_half_done(
+        hub: Hub, kiosk: RawDevice, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in a handler after it wrote: the savepoint undoes the write, the hall goes on."""
+    from hub import handlers
+    from protocol.messages import IssueTicket
+
+    real = handlers.HANDLERS[IssueTicket]
+
+    def broken(conn, clock, device_id, req):  # type: ignore[no-untyped-def]
+        real(conn, clock, device_id, req)  # a ticket row is written …
+        raise RuntimeError("bug after the write")  # … then the handler fails
+
+    monkeypatch.setitem(handlers.HANDLERS, IssueTicket, broken)
+    rid = str(uuid4())
+    kiosk.publish("issue_ticket", json.dumps({"request_id": rid, "service": "GA_HJQY"}))
+    reply = kiosk.reply()
+    assert isinstance(reply, ErrorReply) and reply.code == ErrorCode.HUB_ERROR
+    assert str(reply.request_id) == rid and reply.message == "系统繁忙，请稍后再试"
+    assert ticket_count(hub.engine) == 0
+
+    monkeypatch.setitem(handlers.HANDLERS, IssueTicket, real)
+    kiosk.publish("issue_ticket", json.dumps({"request_id": str(uuid4()), "service": "GA_HJQY"}))
+    ok = kiosk.reply()
+    assert isinstance(ok, TicketIssued) and ok.ticket.number == "A001", "the number was not used"
