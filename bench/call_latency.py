@@ -81,7 +81,7 @@ def main() -> None:
             t0 = time.perf_counter()
             reply = caller.send(CallNext(request_id=uuid4(), window=WINDOW))
             with arrived:
-                if not arrived.wait_for(lambda w=want: seen_seq >= w, timeout=5):
+                if not arrived.wait_for(lambda: seen_seq >= want, timeout=5):  # noqa: B023
                     raise SystemExit("the display never saw the call")
             latencies.append((time.perf_counter() - t0) * 1000)
             called = reply.wait(5)

@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
               for i in range(args.kiosks)]
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
                        (3.0, 9.0), random.Random(rng.random())) for w in windows]
-    threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in [*kiosks, *staff]]
+    devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
+    threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
     print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
     print(f"  管理看板 dashboard: {hub.dashboard_url}")
@@ -115,8 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     for t in threads:
         t.join(timeout=15)
     time.sleep(0.5)  # the last window states reach the screen
-    pending = sum(len(d.link.outbox) for d in [*kiosks, *staff])
-    for d in [*kiosks, *staff]:
+    pending = sum(len(d.link.outbox) for d in devices)
+    for d in devices:
         d.close()
     screen_link.stop()
     print_summary(hub, calls, pending, time.monotonic() - started)
@@ -137,7 +138,7 @@ def status_line(hub: Hub) -> str:
 def print_summary(hub: Hub, calls: list[Call], pending: int, seconds: float) -> None:
     """What happened, read from the hub's database (the truth), not from the robots."""
     with hub.engine.connect() as conn:
-        by_status = dict(conn.execute(
+        by_status: dict[str, int] = dict(conn.execute(
             select(tickets.c.status, func.count()).group_by(tickets.c.status)).all())
         rows = conn.execute(select(tickets.c.issued_at, tickets.c.called_at)
                             .where(tickets.c.called_at.is_not(None))).all()

@@ -201,7 +201,8 @@ class RequestConsumer:
 
     def _dispatch_one(self, conn: Any, msg: mqtt.MQTTMessage) -> Answer | None:
         try:  # dispatch applies a request and its record in one savepoint, or neither
-            return dispatch(conn, self.clock, self.settings.hall_id, msg.topic, msg.payload)
+            return dispatch(conn, self.clock, self.settings.hall_id, msg.topic,
+                            bytes(msg.payload))
         except OperationalError:
             raise
         except Exception:  # a bug must not stop the hall: answer, change nothing, log it

@@ -45,14 +45,14 @@ def all_window_numbers(conn: Connection) -> list[int]:
 def queue_state(conn: Connection, clock: Clock) -> QueueState:
     """Waiting per active service and the day's totals."""
     day = clock.service_day()
-    waiting = dict(
+    waiting: dict[str, int] = dict(
         conn.execute(
             select(tickets.c.service_code, func.count())
             .where(tickets.c.service_day == day, tickets.c.status == "waiting")
             .group_by(tickets.c.service_code)
         ).all()
     )
-    open_windows = dict(
+    open_windows: dict[str, int] = dict(
         conn.execute(
             select(window_services.c.service_code, func.count())
             .select_from(window_services.join(windows))
@@ -60,7 +60,7 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
             .group_by(window_services.c.service_code)
         ).all()
     )
-    by_status = dict(
+    by_status: dict[str, int] = dict(
         conn.execute(
             select(tickets.c.status, func.count())
             .where(tickets.c.service_day == day)

@@ -218,9 +218,9 @@ class DeviceLink:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             if msg.topic == self._reply_topic:
-                self._on_reply(parse_reply(msg.payload))
+                self._on_reply(parse_reply(bytes(msg.payload)))
             elif self.on_state is not None and msg.payload:
-                state = self._parse_state(msg.topic, msg.payload)
+                state = self._parse_state(msg.topic, bytes(msg.payload))
                 if state is not None:
                     self.on_state(state, not msg.retain)
         except ValidationError as exc:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Prepared:
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
         if found is None:
-            c = self.statement.compile(dialect=dialect)
+            c = cast(SQLCompiler, self.statement.compile(dialect=dialect))
             processors = {}
             literals = {n: b.value for n, b in c.binds.items() if not b.required}
             for name, bind in c.binds.items():

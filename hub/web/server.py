@@ -17,7 +17,7 @@ class WebServer:
         self._server = create_server(app, host=host, port=port, threads=threads,
                                      channel_request_lookahead=1)
         self.host = host
-        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self.port: int = self._server.effective_port
         self._thread = threading.Thread(target=self._server.run, name="hub-http", daemon=True)
 
     @property
@@ -32,6 +32,6 @@ class WebServer:
         if not self._thread.is_alive():
             return  # never started, or stopped already
         server = self._server
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))  # type: ignore[union-attr]
+        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
         self._thread.join(timeout=10)
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown()
