@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Literal
 from uuid import uuid4
 
 from protocol.link import DeviceLink, State
 from protocol.messages import (
     AnyReply,
     CallNext,
+    CallNumber,
     CloseWindow,
     ErrorReply,
     FinishCase,
+    NoShow,
     OpenWindow,
+    PauseWindow,
+    Recall,
     Request,
+    ResumeWindow,
+    StepAway,
     TicketCalled,
     WindowState,
 )
@@ -54,11 +61,44 @@ class CallerCore:
         return self._ask(CallNext(request_id=uuid4(), window=self.window))
 
     def finish(self) -> AnyReply | None:
-        """Finish the case being served; refused locally when we serve nobody."""
-        ticket_id = self.state.ticket_id if self.state else None
+        """Finish the case being served; None when we serve nobody."""
+        ticket_id = self._serving()
         if ticket_id is None:
             return None
         return self._ask(FinishCase(request_id=uuid4(), window=self.window, ticket_id=ticket_id))
+
+    def recall(self) -> AnyReply | None:
+        """Call the person being served once more; None when we serve nobody."""
+        ticket_id = self._serving()
+        if ticket_id is None:
+            return None
+        return self._ask(Recall(request_id=uuid4(), window=self.window, ticket_id=ticket_id))
+
+    def no_show(self) -> AnyReply | None:
+        """过号: the person did not come after the recalls; None when we serve nobody."""
+        ticket_id = self._serving()
+        if ticket_id is None:
+            return None
+        return self._ask(NoShow(request_id=uuid4(), window=self.window, ticket_id=ticket_id))
+
+    def call_number(self, number: str) -> AnyReply | None:
+        """Call a no-show back by its number (the person returned late)."""
+        return self._ask(CallNumber(request_id=uuid4(), window=self.window, number=number))
+
+    def pause(self, reason: str) -> AnyReply | None:
+        """暂停服务 with a reason, between cases."""
+        return self._ask(PauseWindow(request_id=uuid4(), window=self.window, reason=reason))
+
+    def step_away(self, post: Literal["A", "B"]) -> AnyReply | None:
+        """The A or B post leaves the window for a moment."""
+        return self._ask(StepAway(request_id=uuid4(), window=self.window, post=post))
+
+    def resume(self) -> AnyReply | None:
+        """Back at the window."""
+        return self._ask(ResumeWindow(request_id=uuid4(), window=self.window))
+
+    def _serving(self) -> int | None:
+        return self.state.ticket_id if self.state else None
 
     def _ask(self, request: Request) -> AnyReply | None:
         reply = self.link.send(request).wait(self.reply_timeout)

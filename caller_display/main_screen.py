@@ -16,6 +16,19 @@ def call_text(number: str, window: int) -> str:
     return f"请{number}号到{window}号窗口办理"
 
 
+def window_text(state: WindowState) -> str:
+    """What the screen above a window says: the number served, or why nobody is called."""
+    if state.status == "serving" and state.serving:
+        return f"请{state.serving}号到{state.window}号窗口办理"
+    if state.status == "paused":
+        return f"暂停服务（{state.pause_reason}）" if state.pause_reason else "暂停服务"
+    if state.status == "away":
+        return "暂停服务 · 工作人员稍后回来"
+    if state.status == "closed":
+        return "本窗口暂未开放"
+    return "欢迎办理 · 请留意叫号"
+
+
 @dataclass(frozen=True)
 class Call:
     number: str

@@ -32,7 +32,8 @@ class Hub:
             sync_catalogue(conn, self.catalogue, self.clock.now())
         self.feed = StateFeed()
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update)
-        self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name)
+        self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
+                                  away_limit_minutes=settings.rules.away_limit_minutes)
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
 
     @property

@@ -26,8 +26,8 @@ from sqlalchemy.exc import OperationalError
 
 from hub import hall_state
 from hub.clock import Clock
+from hub.context import HallContext, Outcome
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
-from hub.handlers import Outcome
 from hub.settings import HubSettings
 from protocol import topics
 from protocol.errors import ErrorCode
@@ -48,6 +48,7 @@ class RequestConsumer:
         self.settings = settings
         self.engine = engine
         self.clock = clock
+        self.ctx = HallContext(clock, settings.rules)
         self.on_states = on_states
         self.applied = 0  # requests committed since start (for the status line)
         self._batch: list[mqtt.MQTTMessage] = []
@@ -201,7 +202,7 @@ class RequestConsumer:
 
     def _dispatch_one(self, conn: Any, msg: mqtt.MQTTMessage) -> Answer | None:
         try:  # dispatch applies a request and its record in one savepoint, or neither
-            return dispatch(conn, self.clock, self.settings.hall_id, msg.topic,
+            return dispatch(conn, self.ctx, self.settings.hall_id, msg.topic,
                             bytes(msg.payload))
         except OperationalError:
             raise

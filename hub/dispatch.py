@@ -16,11 +16,11 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy import Connection, DateTime, bindparam, insert, select
 
-from hub.clock import Clock
+from hub.context import HallContext, Outcome
 from hub.db.engine import savepoint
 from hub.db.prepared import Prepared
 from hub.db.schema import requests
-from hub.handlers import HANDLERS, Outcome
+from hub.handlers import HANDLERS
 from protocol import topics
 from protocol.errors import ZH, ErrorCode, UserError
 from protocol.messages import MAX_PAYLOAD_BYTES, REQUEST_BY_ACTION, ErrorReply, parse_reply
@@ -60,7 +60,7 @@ def request_id_of(data: Any) -> UUID | None:
         return None
 
 
-def dispatch(conn: Connection, clock: Clock, hall_id: str, topic: str,
+def dispatch(conn: Connection, ctx: HallContext, hall_id: str, topic: str,
              payload: bytes) -> Answer | None:
     """Handle one request inside `conn`'s transaction; None when there is nobody to answer."""
     addr = topics.parse_request_topic(topic)
@@ -102,12 +102,12 @@ def dispatch(conn: Connection, clock: Clock, hall_id: str, topic: str,
         answer = Answer(reply_to, outcome)
         _RECORD.run(conn, {"b_rid": str(req.request_id), "b_device": addr.device_id,
                            "b_action": addr.action, "b_reply": answer.payload,
-                           "b_now": clock.now()})
+                           "b_now": ctx.clock.now()})
         return answer
 
     try:
         with savepoint(conn):  # the change and its record stand or fall together
-            return record(HANDLERS[cls](conn, clock, addr.device_id, req))
+            return record(HANDLERS[cls](conn, ctx, addr.device_id, req))
     except UserError as err:
         log.info("refused %s request_id=%s: %s", addr.action, req.request_id, err)
         return record(Outcome(error_reply(err.code, req.request_id)))

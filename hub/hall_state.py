@@ -9,20 +9,21 @@ from hub.db.prepared import Prepared
 from hub.db.schema import services, tickets, window_services, windows
 from protocol.messages import QueueState, ServiceQueue, Ticket, WindowState
 
-OPEN = ("open", "serving")
+OPEN = ("open", "serving", "paused", "away")  # staffed, though maybe for a moment not calling
 
 
 # Read after every request: prepared once (see hub/db/prepared.py).
 _WINDOW = Prepared(
     select(windows.c.number, windows.c.name, windows.c.status, tickets.c.number,
-           windows.c.serving_ticket_id, services.c.name, windows.c.call_seq, windows.c.updated_at)
+           windows.c.serving_ticket_id, services.c.name, windows.c.call_seq, windows.c.updated_at,
+           windows.c.pause_reason, windows.c.away_post, windows.c.paused_since)
     .select_from(windows.outerjoin(tickets, tickets.c.id == windows.c.serving_ticket_id)
                  .outerjoin(services, services.c.code == tickets.c.service_code))
     .where(windows.c.number == bindparam("b_win")))
 _TICKET = Prepared(
     select(tickets.c.id, tickets.c.number, tickets.c.service_code, services.c.name,
            services.c.department_name, tickets.c.service_day, tickets.c.issued_at,
-           tickets.c.status, tickets.c.window_number)
+           tickets.c.status, tickets.c.window_number, tickets.c.recalls)
     .select_from(tickets.join(services))
     .where(tickets.c.id == bindparam("b_tid")))
 
@@ -32,9 +33,12 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
     row = _WINDOW.one_or_none(conn, {"b_win": number})
     if row is None:
         raise LookupError(f"no window {number}")
-    window, name, status, serving, ticket_id, service_name, call_seq, updated_at = row
+    (window, name, status, serving, ticket_id, service_name, call_seq, updated_at, reason,
+     post, paused_since) = row
     return WindowState(window=window, name=name, status=status, serving=serving,
                        ticket_id=ticket_id, service_name=service_name, call_seq=call_seq,
+                       pause_reason=reason, away_post=post,
+                       paused_since=clock.local(paused_since) if paused_since else None,
                        updated_at=clock.local(updated_at))
 
 
@@ -82,8 +86,9 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         ],
         issued=sum(by_status.values()),
         waiting=by_status.get("waiting", 0),
-        called=by_status.get("called", 0) + by_status.get("finished", 0),
+        called=sum(by_status.get(s, 0) for s in ("called", "finished", "no_show")),
         finished=by_status.get("finished", 0),
+        no_show=by_status.get("no_show", 0),
         windows_open=windows_open,
         updated_at=clock.local(clock.now()),
     )
@@ -94,7 +99,7 @@ def ticket(conn: Connection, clock: Clock, ticket_id: int) -> Ticket:
     row = _TICKET.one_or_none(conn, {"b_tid": ticket_id})
     if row is None:
         raise LookupError(f"no ticket {ticket_id}")
-    tid, number, service, service_name, department, day, issued_at, status, window = row
+    tid, number, service, service_name, department, day, issued_at, status, window, recalls = row
     return Ticket(id=tid, number=number, service=service, service_name=service_name,
                   department=department, service_day=day, issued_at=clock.local(issued_at),
-                  status=status, window=window)
+                  status=status, window=window, recalls=recalls)

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.catalogue import DEFAULT_CATALOGUE
+from hub.rules import QueueRules
 from protocol.settings import MqttSettings
 from protocol.topics import ID_PATTERN
 
@@ -26,4 +27,5 @@ class HubSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
+    rules: QueueRules = QueueRules()
     batch_max: int = Field(64, ge=1, le=1000)  # requests committed in one transaction at most

@@ -20,6 +20,13 @@ class ErrorCode(StrEnum):
     WINDOW_BUSY = "WINDOW_BUSY"
     QUEUE_EMPTY = "QUEUE_EMPTY"
     NOT_SERVING = "NOT_SERVING"
+    WINDOW_PAUSED = "WINDOW_PAUSED"
+    RECALL_LIMIT = "RECALL_LIMIT"
+    RECALL_FIRST = "RECALL_FIRST"
+    UNKNOWN_NUMBER = "UNKNOWN_NUMBER"
+    NOT_NO_SHOW = "NOT_NO_SHOW"
+    LATE_RETURN_EXPIRED = "LATE_RETURN_EXPIRED"
+    NOT_AT_THIS_WINDOW = "NOT_AT_THIS_WINDOW"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -37,6 +44,13 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.WINDOW_BUSY: "请先结束当前办件，再叫下一位",
     ErrorCode.QUEUE_EMPTY: "当前没有等候的群众",
     ErrorCode.NOT_SERVING: "该号码不在本窗口办理中",
+    ErrorCode.WINDOW_PAUSED: "窗口暂停服务中，请先恢复服务",
+    ErrorCode.RECALL_LIMIT: "重呼次数已满，请标记过号",
+    ErrorCode.RECALL_FIRST: "请先重呼，再标记过号",
+    ErrorCode.UNKNOWN_NUMBER: "今天没有这个号码",
+    ErrorCode.NOT_NO_SHOW: "该号码没有过号，不能补叫",
+    ErrorCode.LATE_RETURN_EXPIRED: "已超过过号补叫时限，请重新取号",
+    ErrorCode.NOT_AT_THIS_WINDOW: "该号码的事项不在本窗口办理",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

@@ -90,7 +90,69 @@ class FinishCase(Request):
     ticket_id: int = Field(ge=1)
 
 
-REQUESTS: tuple[type[Request], ...] = (IssueTicket, OpenWindow, CloseWindow, CallNext, FinishCase)
+class Recall(Request):
+    """Caller: call the ticket being served again (the person has not come yet)."""
+
+    ACTION: ClassVar[str] = "recall"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    ticket_id: int = Field(ge=1)
+
+
+class NoShow(Request):
+    """Caller: the called person did not come after the recalls; the ticket leaves the queue."""
+
+    ACTION: ClassVar[str] = "no_show"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    ticket_id: int = Field(ge=1)
+
+
+class CallNumber(Request):
+    """Caller: call a no-show ticket again by its number (the person came back late)."""
+
+    ACTION: ClassVar[str] = "call_number"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    number: TicketNumber
+
+
+class PauseWindow(Request):
+    """Caller: 暂停服务, with a reason; only between cases."""
+
+    ACTION: ClassVar[str] = "pause_window"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    reason: str = Field(min_length=1, max_length=40)
+
+
+class StepAway(Request):
+    """Caller: the A or B post leaves the window for a moment (to be back within 3 minutes)."""
+
+    ACTION: ClassVar[str] = "step_away"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    post: Literal["A", "B"]
+
+
+class ResumeWindow(Request):
+    """Caller: back at the window after a pause or an absence."""
+
+    ACTION: ClassVar[str] = "resume_window"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+
+
+REQUESTS: tuple[type[Request], ...] = (
+    IssueTicket, OpenWindow, CloseWindow, CallNext, FinishCase,
+    Recall, NoShow, CallNumber, PauseWindow, StepAway, ResumeWindow,
+)
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
 
 
@@ -107,8 +169,9 @@ class Ticket(Message):
     department: str
     service_day: date
     issued_at: datetime
-    status: Literal["waiting", "called", "finished"]
+    status: Literal["waiting", "called", "finished", "no_show"]
     window: WindowNo | None = None
+    recalls: int = Field(0, ge=0)  # calls after the first
 
 
 class WindowState(Message):
@@ -116,11 +179,14 @@ class WindowState(Message):
 
     window: WindowNo
     name: str
-    status: Literal["closed", "open", "serving"]
+    status: Literal["closed", "open", "serving", "paused", "away"]
     serving: TicketNumber | None = None
     ticket_id: int | None = None
     service_name: str | None = None
     call_seq: int = Field(0, ge=0)  # grows with every call, so a screen can tell a new call
+    pause_reason: str | None = None  # with status "paused"
+    away_post: Literal["A", "B"] | None = None  # with status "away"
+    paused_since: datetime | None = None  # start of the pause or absence
     updated_at: datetime
 
 
@@ -141,8 +207,9 @@ class QueueState(Message):
     services: list[ServiceQueue]
     issued: int = Field(ge=0)
     waiting: int = Field(ge=0)
-    called: int = Field(ge=0)
+    called: int = Field(ge=0)  # called today, whatever came after
     finished: int = Field(ge=0)
+    no_show: int = Field(0, ge=0)  # 过号
     windows_open: int = Field(ge=0)
     updated_at: datetime
 
@@ -202,6 +269,16 @@ class CaseFinished(Reply):
     window: WindowState
 
 
+class NoShowRecorded(Reply):
+    """The ticket is marked as a no-show; the window is free."""
+
+    kind: Literal["no_show"] = "no_show"
+    ok: Literal[True] = True
+    request_id: UUID
+    ticket: Ticket
+    window: WindowState
+
+
 class ErrorReply(Reply):
     """A refusal: nothing changed. `request_id` is None when the request was unreadable."""
 
@@ -212,11 +289,11 @@ class ErrorReply(Reply):
 
 
 AnyReply = Annotated[
-    TicketIssued | WindowChanged | TicketCalled | CaseFinished | ErrorReply,
+    TicketIssued | WindowChanged | TicketCalled | CaseFinished | NoShowRecorded | ErrorReply,
     Field(discriminator="kind"),
 ]
 REPLIES: tuple[type[Reply], ...] = (TicketIssued, WindowChanged, TicketCalled, CaseFinished,
-                                    ErrorReply)
+                                    NoShowRecorded, ErrorReply)
 reply_adapter: TypeAdapter[AnyReply] = TypeAdapter(AnyReply)
 
 

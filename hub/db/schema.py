@@ -51,10 +51,27 @@ windows = Table(
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("status", String(10), nullable=False),  # closed | open | serving
+    Column("status", String(10), nullable=False),  # closed | open | serving | paused | away
     Column("serving_ticket_id", Integer, nullable=True),  # no FK: tickets already refer here
     Column("call_seq", Integer, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("pause_reason", String(40), nullable=True),
+    Column("away_post", String(1), nullable=True),
+    Column("paused_since", DateTime, nullable=True),
+)
+
+# Every pause (暂停服务) and absence (A/B post away) of a window: away time is a scored figure.
+window_absences = Table(
+    "window_absences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("window_number", Integer, ForeignKey("windows.number"), nullable=False),
+    Column("kind", String(5), nullable=False),  # pause | away
+    Column("post", String(1), nullable=True),
+    Column("reason", String(40), nullable=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),
+    Index("ix_window_absences_window", "window_number", "started_at"),
 )
 
 window_services = Table(
@@ -84,10 +101,12 @@ tickets = Table(
     Column("seq", Integer, nullable=False),
     Column("number", String(8), nullable=False),
     Column("service_day", Date, nullable=False),
-    Column("status", String(10), nullable=False),  # waiting | called | finished
+    Column("status", String(10), nullable=False),  # waiting | called | finished | no_show
     Column("issued_at", DateTime, nullable=False),
     Column("called_at", DateTime, nullable=True),
     Column("finished_at", DateTime, nullable=True),
+    Column("recalls", Integer, nullable=False, server_default="0"),
+    Column("no_show_at", DateTime, nullable=True),
     Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),

@@ -15,20 +15,26 @@ log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0  # a comment this often keeps proxies and idle-timeouts from cutting the stream
 RETRY_MS = 3000  # how long a browser waits before it reconnects a dropped stream
-STATUS_ZH = {"closed": "未开放", "open": "空闲", "serving": "办理中"}
+STATUS_ZH = {"closed": "未开放", "open": "空闲", "serving": "办理中", "paused": "暂停服务",
+             "away": "暂时离开"}
 TOTALS = (
     ("issued", "今日取号"),
     ("waiting", "等候"),
     ("called", "已叫号"),
     ("finished", "已办结"),
+    ("no_show", "过号"),
     ("windows_open", "开放窗口"),
 )
 # Everything the page loads comes from the hub itself: the hall LAN has no internet.
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
-def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S) -> Flask:
-    """The dashboard app, showing the live state held by `feed`."""
+def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
+                   away_limit_minutes: int = 3) -> Flask:
+    """The dashboard app, showing the live state held by `feed`.
+
+    A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
+    """
     app = Flask(__name__)
 
     @app.get("/")
@@ -36,7 +42,8 @@ def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEP
         """The page, complete with the current state so it reads right without JS."""
         _, state = feed.snapshot()
         return render_template(
-            "dashboard.html", hall_name=hall_name, state=state, totals=TOTALS, status_zh=STATUS_ZH
+            "dashboard.html", hall_name=hall_name, state=state, totals=TOTALS,
+            status_zh=STATUS_ZH, away_limit_s=away_limit_minutes * 60,
         )
 
     @app.get("/events")

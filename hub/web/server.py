@@ -32,6 +32,9 @@ class WebServer:
         if not self._thread.is_alive():
             return  # never started, or stopped already
         server = self._server
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
+        except OSError:  # the loop closed its trigger already: close what is left from here
+            server.asyncore.close_all(server._map, ignore_all=True)
         self._thread.join(timeout=10)
         server.task_dispatcher.shutdown()

@@ -6,12 +6,8 @@ import threading
 from pathlib import Path
 from uuid import uuid4
 
-from caller_display.caller_core import CallerCore
 from caller_display.main_screen import Call, MainScreen
 from hub.app import Hub
-from kiosk.adapters.printer import FilePrinter
-from kiosk.core import KioskCore
-from kiosk.settings import KioskSettings
 from protocol.messages import (
     CaseFinished,
     ErrorReply,
@@ -22,22 +18,12 @@ from protocol.messages import (
     WindowState,
 )
 from protocol.topics import DeviceClass
+from tests.e2e.devices import caller, kiosk
 from tests.escpos_reader import read_escpos
 from tests.helpers import eventually
 
 # From the shipped catalogue: window 5 (公安户政) serves 户口迁移 (GA_HJQY, prefix A).
 SERVICE, WINDOW = "GA_HJQY", 5
-
-
-def kiosk(make_link, tmp_path: Path, hub: Hub, device_id: str = "kiosk-1") -> KioskCore:
-    link = make_link(DeviceClass.KIOSK, device_id)
-    settings = KioskSettings(hall_id=hub.settings.hall_id, device_id=device_id,
-                             data_dir=tmp_path / "devices")
-    return KioskCore(settings, link, FilePrinter(tmp_path / f"{device_id}.escpos"))
-
-
-def caller(make_link, window: int) -> CallerCore:
-    return CallerCore(make_link(DeviceClass.CALLER, f"caller-{window}"), window)
 
 
 def test_ticket_is_numbered_called_shown_and_finished(hub: Hub, make_link, tmp_path: Path):

@@ -168,8 +168,8 @@ def test_a_failing_handler_answers_busy_and_leaves_nothing_half_done(
 
     real = handlers.HANDLERS[IssueTicket]
 
-    def broken(conn, clock, device_id, req):  # type: ignore[no-untyped-def]
-        real(conn, clock, device_id, req)  # a ticket row is written …
+    def broken(conn, ctx, device_id, req):  # type: ignore[no-untyped-def]
+        real(conn, ctx, device_id, req)  # a ticket row is written …
         raise RuntimeError("bug after the write")  # … then the handler fails
 
     monkeypatch.setitem(handlers.HANDLERS, IssueTicket, broken)

@@ -162,7 +162,7 @@ def test_page_shows_the_hall(hall: StateFeed, base_url: str) -> None:
     assert f"<title>{HALL} · 实时大厅</title>" in html
     text = visible_text(html)
     assert f"{HALL} · 实时大厅" in text
-    assert "今日取号 12 等候 7 已叫号 5 已办结 3 开放窗口 2" in text
+    assert "今日取号 12 等候 7 已叫号 5 已办结 3 过号 0 开放窗口 2" in text
     assert "户口迁移 A 3 1" in text
     assert "社会保险登记 B 4 1" in text
     assert "1 1号窗口 户籍综合受理 空闲 —" in text

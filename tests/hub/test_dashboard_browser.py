@@ -92,7 +92,7 @@ def test_page_shows_the_hall_live(page: Page) -> None:
 
     assert f"{HALL} · 实时大厅" in text
     assert "实时连接正常" in text
-    assert "今日取号 12 等候 7 已叫号 5 已办结 3 开放窗口 2" in text
+    assert "今日取号 12 等候 7 已叫号 5 已办结 3 过号 0 开放窗口 2" in text
     assert "户口迁移 A 3 1" in text
     assert "1 1号窗口 户籍综合受理 空闲 —" in text
     assert "2 2号窗口 社保综合受理 办理中 A005" in text

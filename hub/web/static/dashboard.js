@@ -3,11 +3,12 @@
 "use strict";
 
 (function () {
-  const TOTALS = ["issued", "waiting", "called", "finished", "windows_open"];
+  const TOTALS = ["issued", "waiting", "called", "finished", "no_show", "windows_open"];
   const DASH = "—";
   const RECONNECT_MS = 5000;
   const body = document.body;
   const statusLabels = JSON.parse(body.dataset.statusLabels);
+  const awayLimitS = Number(body.dataset.awayLimitS);
   const byId = (id) => document.getElementById(id);
 
   function el(tag, text, className) {
@@ -46,8 +47,16 @@
       const name = el("td");
       name.append(el("span", w.window, "window-no"), " ", el("span", w.name, "window-name"));
       const serving = w.status === "serving" && w.serving ? w.serving : DASH;
-      tr.append(name, el("td", known ? statusLabels[w.status] : w.status, "status"),
-        el("td", serving, "serving"));
+      const status = el("td", known ? statusLabels[w.status] : w.status, "status");
+      if (w.status === "paused" && w.pause_reason) {
+        status.append(" ", el("span", w.pause_reason, "detail"));
+      } else if (w.status === "away") {
+        if (w.away_post) status.append(" ", el("span", w.away_post + "岗", "detail"));
+        const timer = el("span", "", "timer");
+        timer.dataset.since = w.paused_since;
+        status.append(" ", timer);
+      }
+      tr.append(name, status, el("td", serving, "serving"));
       return tr;
     });
     if (rows.length === 0) {
@@ -64,7 +73,20 @@
     renderTotals(state.queue);
     renderServices(state.queue);
     renderWindows(state.windows);
+    tickTimers();
   }
+
+  // How long each away post has been gone; red past the hall's limit (3 minutes by default).
+  function tickTimers() {
+    for (const timer of document.querySelectorAll(".timer[data-since]")) {
+      const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(timer.dataset.since)) / 1000));
+      const mm = String(Math.floor(seconds / 60)).padStart(2, "0");
+      const ss = String(seconds % 60).padStart(2, "0");
+      timer.textContent = mm + ":" + ss;
+      timer.classList.toggle("overdue", seconds > awayLimitS);
+    }
+  }
+  setInterval(tickTimers, 1000);
 
   function showConnection(ok) {
     const conn = byId("conn");

@@ -1,0 +1,32 @@
+"""What every request handler gets besides its connection, and what it gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from hub.clock import Clock
+from hub.rules import QueueRules
+from protocol.messages import Reply, Request
+
+
+@dataclass(frozen=True)
+class HallContext:
+    """The hub's clock (the only one that decides) and the hall's rules."""
+
+    clock: Clock
+    rules: QueueRules = QueueRules()
+
+
+@dataclass
+class Outcome:
+    """A handler's reply and which retained states it changed."""
+
+    reply: Reply
+    windows: set[int] = field(default_factory=set)
+    queue: bool = False
+
+
+Handler = Callable[[Connection, HallContext, str, Request], Outcome]

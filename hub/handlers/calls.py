@@ -1,0 +1,165 @@
+"""Calling tickets to a window: call next, recall, no-show, call a number back, finish."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Connection, DateTime, bindparam, select, update
+
+from hub import hall_state
+from hub.context import HallContext, Outcome
+from hub.db.prepared import Prepared
+from hub.db.schema import tickets, window_services, windows
+from hub.handlers.windows import window_status
+from protocol.errors import ErrorCode, UserError
+from protocol.messages import (
+    CallNext,
+    CallNumber,
+    CaseFinished,
+    FinishCase,
+    NoShow,
+    NoShowRecorded,
+    Recall,
+    Request,
+    TicketCalled,
+)
+
+_SERVES = select(window_services.c.service_code).where(
+    window_services.c.window_number == bindparam("b_win"))
+_NEXT_TICKET = Prepared(
+    select(tickets.c.id)
+    .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
+           tickets.c.service_code.in_(_SERVES))
+    .order_by(tickets.c.issued_at, tickets.c.id)
+    .limit(1))
+_TAKE = Prepared(update(tickets)  # only if still waiting: two windows never take one ticket
+                 .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "waiting")
+                 .values(status="called", called_at=bindparam("b_now", type_=DateTime),
+                         window_number=bindparam("b_win")))
+_SERVE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                  .values(status="serving", serving_ticket_id=bindparam("b_tid"),
+                          call_seq=windows.c.call_seq + 1,
+                          updated_at=bindparam("b_now", type_=DateTime)))
+_RECALLS = Prepared(select(tickets.c.recalls).where(tickets.c.id == bindparam("b_tid")))
+_RECALL = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
+                   .values(recalls=tickets.c.recalls + 1))
+_END = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
+                .values(status=bindparam("b_status"),
+                        finished_at=bindparam("b_finished", type_=DateTime),
+                        no_show_at=bindparam("b_no_show", type_=DateTime)))
+_FREE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                 .values(status="open", serving_ticket_id=None,
+                         updated_at=bindparam("b_now", type_=DateTime)))
+_BY_NUMBER = Prepared(
+    select(tickets.c.id, tickets.c.status, tickets.c.no_show_at,
+           tickets.c.service_code.in_(_SERVES))
+    .where(tickets.c.service_day == bindparam("b_day"), tickets.c.number == bindparam("b_no")))
+_CALL_BACK = Prepared(update(tickets)
+                      .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "no_show")
+                      .values(status="called", window_number=bindparam("b_win"), recalls=0))
+
+
+def _check_ready(conn: Connection, window: int) -> None:
+    """A window can call only when it is open and serves nobody."""
+    status, _ = window_status(conn, window)
+    if status == "closed":
+        raise UserError(ErrorCode.WINDOW_CLOSED, f"window {window}")
+    if status in ("paused", "away"):
+        raise UserError(ErrorCode.WINDOW_PAUSED, f"window {window} is {status}")
+    if status == "serving":
+        raise UserError(ErrorCode.WINDOW_BUSY, f"window {window}")
+
+
+def _check_serving(conn: Connection, window: int, ticket_id: int) -> None:
+    status, serving = window_status(conn, window)
+    if status != "serving" or serving != ticket_id:
+        raise UserError(ErrorCode.NOT_SERVING, f"window {window} ticket {ticket_id}")
+
+
+def _called(conn: Connection, ctx: HallContext, req: Request, window: int,
+            ticket_id: int) -> Outcome:
+    ticket = hall_state.ticket(conn, ctx.clock, ticket_id)
+    state = hall_state.window_state(conn, ctx.clock, window)
+    return Outcome(TicketCalled(request_id=req.request_id, ticket=ticket, window=state),
+                   {window}, True)
+
+
+def on_call_next(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Call today's longest-waiting ticket among the services this window serves."""
+    assert isinstance(req, CallNext)
+    _check_ready(conn, req.window)
+    now = ctx.clock.now()
+    ticket_id = _NEXT_TICKET.scalar(conn, {"b_day": ctx.clock.service_day(now),
+                                           "b_win": req.window})
+    if ticket_id is None:
+        raise UserError(ErrorCode.QUEUE_EMPTY, f"window {req.window}")
+    if _TAKE.run(conn, {"b_tid": ticket_id, "b_now": now, "b_win": req.window}).rowcount != 1:
+        raise RuntimeError(f"ticket {ticket_id} taken under us")  # answered HUB_ERROR, retried
+    _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
+    return _called(conn, ctx, req, req.window, ticket_id)
+
+
+def on_recall(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Call the ticket being served once more, up to the hall's number of recalls."""
+    assert isinstance(req, Recall)
+    _check_serving(conn, req.window, req.ticket_id)
+    if _RECALLS.scalar(conn, {"b_tid": req.ticket_id}) >= ctx.rules.max_recalls:
+        raise UserError(ErrorCode.RECALL_LIMIT, f"ticket {req.ticket_id}")
+    _RECALL.run(conn, {"b_tid": req.ticket_id})
+    _SERVE.run(conn, {"b_win": req.window, "b_tid": req.ticket_id, "b_now": ctx.clock.now()})
+    return _called(conn, ctx, req, req.window, req.ticket_id)
+
+
+def on_no_show(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """过号: after the recalls the ticket leaves the queue and the window is free."""
+    assert isinstance(req, NoShow)
+    _check_serving(conn, req.window, req.ticket_id)
+    if _RECALLS.scalar(conn, {"b_tid": req.ticket_id}) < ctx.rules.no_show_after_recalls:
+        raise UserError(ErrorCode.RECALL_FIRST, f"ticket {req.ticket_id}")
+    now = ctx.clock.now()
+    _END.run(conn, {"b_tid": req.ticket_id, "b_status": "no_show", "b_finished": None,
+                    "b_no_show": now})
+    _FREE.run(conn, {"b_win": req.window, "b_now": now})
+    return Outcome(
+        NoShowRecorded(request_id=req.request_id,
+                       ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
+                       window=hall_state.window_state(conn, ctx.clock, req.window)),
+        {req.window}, True,
+    )
+
+
+def on_call_number(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Call back a no-show by its number, within the hall's time for late returns."""
+    assert isinstance(req, CallNumber)
+    _check_ready(conn, req.window)
+    now = ctx.clock.now()
+    found = _BY_NUMBER.one_or_none(conn, {"b_day": ctx.clock.service_day(now),
+                                          "b_no": req.number, "b_win": req.window})
+    if found is None:
+        raise UserError(ErrorCode.UNKNOWN_NUMBER, req.number)
+    ticket_id, status, no_show_at, served_here = found
+    if status != "no_show":
+        raise UserError(ErrorCode.NOT_NO_SHOW, f"{req.number} is {status}")
+    if now - no_show_at > timedelta(minutes=ctx.rules.late_return_minutes):
+        raise UserError(ErrorCode.LATE_RETURN_EXPIRED, req.number)
+    if not served_here:
+        raise UserError(ErrorCode.NOT_AT_THIS_WINDOW, f"{req.number} at window {req.window}")
+    _CALL_BACK.run(conn, {"b_tid": ticket_id, "b_win": req.window})
+    _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
+    return _called(conn, ctx, req, req.window, ticket_id)
+
+
+def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Close the case of the ticket being served; the window is free for the next call."""
+    assert isinstance(req, FinishCase)
+    _check_serving(conn, req.window, req.ticket_id)
+    now = ctx.clock.now()
+    _END.run(conn, {"b_tid": req.ticket_id, "b_status": "finished", "b_finished": now,
+                    "b_no_show": None})
+    _FREE.run(conn, {"b_win": req.window, "b_now": now})
+    return Outcome(
+        CaseFinished(request_id=req.request_id,
+                     ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
+                     window=hall_state.window_state(conn, ctx.clock, req.window)),
+        {req.window}, True,
+    )

@@ -1,0 +1,67 @@
+"""Issuing a ticket: the next number of the service's prefix for today."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, update
+
+from hub.context import HallContext, Outcome
+from hub.db.prepared import Prepared
+from hub.db.schema import number_counters, services, tickets
+from protocol.errors import ErrorCode, UserError
+from protocol.messages import IssueTicket, Request, Ticket, TicketIssued
+
+
+def format_number(prefix: str, seq: int) -> str:
+    """A001 … A999, then A1000: what the citizen reads and the speaker says."""
+    return f"{prefix}{seq:03d}"
+
+
+# This runs for every citizen: its statements are prepared once and it makes as
+# few round trips as it can (see hub/db/prepared.py).
+_SERVICE = Prepared(
+    select(services.c.prefix, services.c.active, services.c.name, services.c.department_name)
+    .where(services.c.code == bindparam("b_code")))
+_BUMP = Prepared(
+    update(number_counters)
+    .where(number_counters.c.prefix == bindparam("b_prefix"),
+           number_counters.c.service_day == bindparam("b_day"))
+    .values(last_seq=number_counters.c.last_seq + 1).returning(number_counters.c.last_seq))
+_NEW_COUNTER = Prepared(insert(number_counters).values(
+    prefix=bindparam("b_prefix"), service_day=bindparam("b_day"), last_seq=1))
+_NEW_TICKET = Prepared(insert(tickets).values(
+    request_id=bindparam("b_rid"), device_id=bindparam("b_device"),
+    service_code=bindparam("b_code"), prefix=bindparam("b_prefix"), seq=bindparam("b_seq"),
+    number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
+    issued_at=bindparam("b_now", type_=DateTime), recalls=0).returning(tickets.c.id))
+_AHEAD = Prepared(select(func.count()).where(
+    tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
+    tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
+
+
+def on_issue_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Give the next number of the service's prefix for today, in this transaction."""
+    assert isinstance(req, IssueTicket)
+    svc = _SERVICE.one_or_none(conn, {"b_code": req.service})
+    if svc is None:
+        raise UserError(ErrorCode.UNKNOWN_SERVICE, req.service)
+    prefix, active, name, department = svc
+    if not active:
+        raise UserError(ErrorCode.SERVICE_CLOSED, req.service)
+    now = ctx.clock.now()
+    day = ctx.clock.service_day(now)
+    seq = _BUMP.scalar(conn, {"b_prefix": prefix, "b_day": day})
+    if seq is None:  # first ticket of this prefix today
+        _NEW_COUNTER.run(conn, {"b_prefix": prefix, "b_day": day})
+        seq = 1
+    number = format_number(prefix, seq)
+    ticket_id = _NEW_TICKET.scalar(conn, {
+        "b_rid": str(req.request_id), "b_device": device_id, "b_code": req.service,
+        "b_prefix": prefix, "b_seq": seq, "b_number": number, "b_day": day, "b_now": now,
+    })
+    ahead = _AHEAD.scalar(conn, {"b_day": day, "b_code": req.service, "b_id": ticket_id})
+    ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=name,
+                    department=department, service_day=day, issued_at=ctx.clock.local(now),
+                    status="waiting")
+    return Outcome(
+        TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead), queue=True
+    )

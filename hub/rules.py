@@ -1,0 +1,16 @@
+"""The hall's queue rules: settings, not constants (provinces and halls differ)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QueueRules(BaseModel):
+    """How calls, recalls, no-shows and absences work in this hall."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_recalls: int = Field(2, ge=0, le=9)  # recalls after the first call
+    no_show_after_recalls: int = Field(1, ge=0, le=9)  # recalls before a no-show may be marked
+    late_return_minutes: int = Field(30, ge=0, le=480)  # a no-show may be called back this long
+    away_limit_minutes: int = Field(3, ge=1, le=60)  # 002 annex 1 §6: back within 3 minutes
