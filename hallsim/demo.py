@@ -17,13 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from caller_display.main_screen import Call, MainScreen
+from caller_display.main_screen import Call, MainScreen, window_text
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
 from hub.db.schema import tickets
 from hub.settings import HubSettings
-from protocol.link import DeviceLink
+from protocol.link import DeviceLink, State
+from protocol.messages import WindowState
 from protocol.settings import DeviceSettings
 from protocol.topics import DeviceClass
 
@@ -77,14 +78,28 @@ def main(argv: list[str] | None = None) -> None:
 
     def announce(call: Call) -> None:
         calls.append(call)
-        line = f"📢 {call.text}"
-        print(f"\r\033[K{line}" if tty else line, flush=True)
+        say(f"📢 {call.text}")
 
     screen = MainScreen(announce)
+    shown: dict[int, str] = {}
+
+    def on_state(state: State, live: bool) -> None:
+        """Show the calls, and pauses and returns as they happen."""
+        screen.on_state(state, live)
+        if isinstance(state, WindowState) and live:
+            before, shown[state.window] = shown.get(state.window), state.status
+            if state.status in ("paused", "away") and before != state.status:
+                say(f"⏸  {state.window}号窗口 {window_text(state)}")
+            elif before in ("paused", "away") and state.status == "open":
+                say(f"▶  {state.window}号窗口 恢复服务")
+
+    def say(line: str) -> None:
+        print(f"\r\033[K{line}" if tty else line, flush=True)
+
     screen_link = DeviceLink(
         DeviceSettings(hall_id=HALL, device_id="main-screen",
                        mqtt=broker.settings_for(DeviceClass.DISPLAY), data_dir=args.workdir),
-        DeviceClass.DISPLAY, on_state=screen.on_state)
+        DeviceClass.DISPLAY, on_state=on_state)
     screen_link.start()
     kiosks = [SimKiosk(f"kiosk-{i + 1}", HALL, broker.settings_for(DeviceClass.KIOSK),
                        args.workdir, served, args.per_minute, random.Random(rng.random()))
@@ -120,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     for d in devices:
         d.close()
     screen_link.stop()
-    print_summary(hub, calls, pending, time.monotonic() - started)
+    pauses = sum(w.pauses for w in staff)
+    print_summary(hub, calls, pending, pauses, time.monotonic() - started)
     hub.stop()
     broker.stop()
 
@@ -131,25 +147,33 @@ def status_line(hub: Hub) -> str:
     q = state["queue"]
     if q is None:
         return "等待大厅数据…"
+    paused = sum(1 for w in state["windows"] if w["status"] in ("paused", "away"))
     return (f"已取号 {q['issued']} · 等候 {q['waiting']} · 已叫号 {q['called']} · "
-            f"已办结 {q['finished']} · 开放窗口 {q['windows_open']}")
+            f"已办结 {q['finished']} · 过号 {q['no_show']} · 开放窗口 {q['windows_open']}"
+            f"（暂停 {paused}）")
 
 
-def print_summary(hub: Hub, calls: list[Call], pending: int, seconds: float) -> None:
+def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
+                  seconds: float) -> None:
     """What happened, read from the hub's database (the truth), not from the robots."""
     with hub.engine.connect() as conn:
         by_status: dict[str, int] = dict(conn.execute(
             select(tickets.c.status, func.count()).group_by(tickets.c.status)).all())
+        recalls = conn.scalar(select(func.coalesce(func.sum(tickets.c.recalls), 0)))
         rows = conn.execute(select(tickets.c.issued_at, tickets.c.called_at)
                             .where(tickets.c.called_at.is_not(None))).all()
     waits = sorted((r.called_at - r.issued_at).total_seconds() for r in rows)
     issued = sum(by_status.values())
     print(f"\n=== 模拟结束 ({seconds:.0f} 秒) ===")
     print(f"取号 issued:    {issued}")
-    print(f"已叫号 called:  {by_status.get('called', 0) + by_status.get('finished', 0)}")
+    called = sum(by_status.get(s, 0) for s in ("called", "finished", "no_show"))
+    print(f"已叫号 called:  {called}")
     print(f"已办结 finished: {by_status.get('finished', 0)}")
     print(f"仍在等候 waiting: {by_status.get('waiting', 0)}")
+    print(f"过号 no-shows:    {by_status.get('no_show', 0)}")
+    print(f"重呼 recalls:     {recalls}")
     print(f"大屏叫号 announced: {len(calls)}")
+    print(f"暂停离开 pauses:   {pauses}")
     if waits:
         print(f"等候时长 wait: 平均 {sum(waits) / len(waits):.1f} 秒, "
               f"最长 {waits[-1]:.1f} 秒")

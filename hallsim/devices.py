@@ -12,7 +12,7 @@ from kiosk.adapters.printer import FilePrinter
 from kiosk.core import KioskCore
 from kiosk.settings import KioskSettings
 from protocol.link import DeviceLink
-from protocol.messages import ErrorReply, TicketCalled
+from protocol.messages import ErrorReply, NoShowRecorded, TicketCalled
 from protocol.settings import DeviceSettings, MqttSettings
 from protocol.topics import DeviceClass
 
@@ -48,7 +48,10 @@ class SimKiosk:
 
 
 class SimWindow:
-    """Staff at one window: open, call, serve a few seconds, finish, call again."""
+    """Staff at one window: call, wait for the citizen (recall, no-show), serve, finish;
+    now and then a pause (暂停服务) or a post stepping away, as in a real hall."""
+
+    PAUSE_REASONS = ("业务咨询", "系统维护", "资料整理")
 
     def __init__(self, window: int, hall_id: str, mqtt: MqttSettings, data_dir: Path,
                  serve_seconds: tuple[float, float], rng: random.Random) -> None:
@@ -59,6 +62,8 @@ class SimWindow:
         self.serve_seconds = serve_seconds
         self.rng = rng
         self.served = 0
+        self.no_shows = 0
+        self.pauses = 0
 
     def run(self, stop: threading.Event) -> None:
         self.link.start()
@@ -66,16 +71,43 @@ class SimWindow:
         self.core.open()
         while not stop.is_set():
             reply = self.core.call_next()
-            if isinstance(reply, TicketCalled):
-                if stop.wait(self.rng.uniform(*self.serve_seconds)):
-                    break
-                if not isinstance(self.core.finish(), ErrorReply):
-                    self.served += 1
-            else:
+            if not isinstance(reply, TicketCalled):
                 stop.wait(0.5)  # nobody waiting (or the hub is away): look again shortly
+                continue
+            if self._citizen_is_late(stop):
+                continue
+            if stop.wait(self.rng.uniform(*self.serve_seconds)):
+                break
+            if not isinstance(self.core.finish(), ErrorReply):
+                self.served += 1
+            self._maybe_step_out(stop)
         if self.core.state is not None and self.core.state.ticket_id is not None:
             self.core.finish()  # end of the day: the case in hand is finished first
         self.core.close()
+
+    def _citizen_is_late(self, stop: threading.Event) -> bool:
+        """One in eight does not come at once: recall; one in three of those never comes."""
+        if self.rng.random() > 1 / 8 or stop.wait(1.0):
+            return False
+        self.core.recall()
+        if self.rng.random() > 1 / 3 or stop.wait(1.0):
+            return False
+        if isinstance(self.core.no_show(), NoShowRecorded):
+            self.no_shows += 1
+            return True
+        return False
+
+    def _maybe_step_out(self, stop: threading.Event) -> None:
+        """One case in fifteen is followed by a pause or a post stepping away for a moment."""
+        if self.rng.random() > 1 / 15:
+            return
+        if self.rng.random() < 0.5:
+            self.core.pause(self.rng.choice(self.PAUSE_REASONS))
+        else:
+            self.core.step_away(self.rng.choice(("A", "B")))
+        self.pauses += 1
+        stop.wait(self.rng.uniform(2.0, 6.0))
+        self.core.resume()
 
     def close(self) -> None:
         self.link.stop()

@@ -76,12 +76,12 @@ def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
 def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
     """`./hallq demo --seconds N` issues, calls and finishes tickets and stops by itself."""
     out = subprocess.run(
-        [sys.executable, "-m", "hallsim", "--seconds", "8", "--port", "0", "--per-minute", "60",
+        [sys.executable, "-m", "hallsim", "--seconds", "10", "--port", "0", "--per-minute", "60",
          "--workdir", str(tmp_path / "demo"), "--seed", "1"],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out
     figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
     assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
-    assert figures["大屏叫号"] == figures["已叫号"], "every call was announced once"
+    assert figures["大屏叫号"] == figures["已叫号"] + figures["重呼"], "each call announced once"
     assert "unanswered requests in outboxes: 0" in out
