@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Literal
 from uuid import uuid4
 
@@ -15,6 +16,7 @@ from protocol.messages import (
     AnyReply,
     CallNext,
     CallNumber,
+    CaseOutcome,
     CloseWindow,
     ErrorReply,
     FinishCase,
@@ -60,12 +62,15 @@ class CallerCore:
         """Call the longest-waiting ticket this window serves."""
         return self._ask(CallNext(request_id=uuid4(), window=self.window))
 
-    def finish(self) -> AnyReply | None:
-        """Finish the case being served; None when we serve nobody."""
+    def finish(self, outcome: CaseOutcome = "on_the_spot", *, reason: str | None = None,
+               missing: Sequence[str] = (), departments: Sequence[str] = ()) -> AnyReply | None:
+        """Finish the case being served with its outcome (五件制); None when we serve nobody."""
         ticket_id = self._serving()
         if ticket_id is None:
             return None
-        return self._ask(FinishCase(request_id=uuid4(), window=self.window, ticket_id=ticket_id))
+        return self._ask(FinishCase(request_id=uuid4(), window=self.window, ticket_id=ticket_id,
+                                    outcome=outcome, reason=reason, missing=list(missing),
+                                    departments=list(departments)))
 
     def recall(self) -> AnyReply | None:
         """Call the person being served once more; None when we serve nobody."""

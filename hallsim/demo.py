@@ -21,10 +21,10 @@ from caller_display.main_screen import Call, MainScreen, window_text
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
-from hub.db.schema import tickets
+from hub.db.schema import cases, tickets
 from hub.settings import HubSettings
 from protocol.link import DeviceLink, State
-from protocol.messages import WindowState
+from protocol.messages import OUTCOME_ZH, WindowState
 from protocol.settings import DeviceSettings
 from protocol.topics import DeviceClass
 
@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     kiosks = [SimKiosk(f"kiosk-{i + 1}", HALL, broker.settings_for(DeviceClass.KIOSK),
                        args.workdir, served, args.per_minute, random.Random(rng.random()))
               for i in range(args.kiosks)]
+    materials = {s.code: s.materials for s in hub.catalogue.all_services()}
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
-                       (3.0, 9.0), random.Random(rng.random())) for w in windows]
+                       (3.0, 9.0), random.Random(rng.random()), materials) for w in windows]
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
@@ -160,6 +161,8 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
         by_status: dict[str, int] = dict(conn.execute(
             select(tickets.c.status, func.count()).group_by(tickets.c.status)).all())
         recalls = conn.scalar(select(func.coalesce(func.sum(tickets.c.recalls), 0)))
+        outcomes: dict[str, int] = dict(conn.execute(
+            select(cases.c.outcome, func.count()).group_by(cases.c.outcome)).all())
         rows = conn.execute(select(tickets.c.issued_at, tickets.c.called_at)
                             .where(tickets.c.called_at.is_not(None))).all()
     waits = sorted((r.called_at - r.issued_at).total_seconds() for r in rows)
@@ -174,6 +177,8 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
     print(f"重呼 recalls:     {recalls}")
     print(f"大屏叫号 announced: {len(calls)}")
     print(f"暂停离开 pauses:   {pauses}")
+    print("办结结果 outcomes: " + ("、".join(f"{OUTCOME_ZH[o]} {n}" for o, n in
+                                          sorted(outcomes.items(), key=lambda x: -x[1])) or "—"))
     if waits:
         print(f"等候时长 wait: 平均 {sum(waits) / len(waits):.1f} 秒, "
               f"最长 {waits[-1]:.1f} 秒")

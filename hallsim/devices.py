@@ -54,9 +54,11 @@ class SimWindow:
     PAUSE_REASONS = ("业务咨询", "系统维护", "资料整理")
 
     def __init__(self, window: int, hall_id: str, mqtt: MqttSettings, data_dir: Path,
-                 serve_seconds: tuple[float, float], rng: random.Random) -> None:
+                 serve_seconds: tuple[float, float], rng: random.Random,
+                 materials: dict[str, list[str]]) -> None:
         settings = DeviceSettings(hall_id=hall_id, device_id=f"caller-{window}", mqtt=mqtt,
                                   data_dir=data_dir)
+        self.materials = materials  # per service, for the 补正 notices
         self.link = DeviceLink(settings, DeviceClass.CALLER)
         self.core = CallerCore(self.link, window)
         self.serve_seconds = serve_seconds
@@ -78,12 +80,29 @@ class SimWindow:
                 continue
             if stop.wait(self.rng.uniform(*self.serve_seconds)):
                 break
-            if not isinstance(self.core.finish(), ErrorReply):
+            if not isinstance(self._finish(reply.ticket.service), ErrorReply):
                 self.served += 1
             self._maybe_step_out(stop)
         if self.core.state is not None and self.core.state.ticket_id is not None:
             self.core.finish()  # end of the day: the case in hand is finished first
         self.core.close()
+
+    def _finish(self, service: str) -> object:
+        """Most cases are done on the spot; some are promised, incomplete, refused, joint."""
+        roll = self.rng.random()
+        if roll < 0.70:
+            return self.core.finish()
+        if roll < 0.85:
+            return self.core.finish("promised")
+        if roll < 0.92:
+            needed = self.materials.get(service, [])
+            return self.core.finish("incomplete", missing=needed[-1:]) if needed \
+                else self.core.finish()
+        if roll < 0.95:
+            return self.core.finish("refused", reason="不属于本级受理范围，已告知受理机关")
+        if roll < 0.98:
+            return self.core.finish("joint", departments=["SC", "WJ"])
+        return self.core.finish("referred")
 
     def _citizen_is_late(self, stop: threading.Event) -> bool:
         """One in eight does not come at once: recall; one in three of those never comes."""

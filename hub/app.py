@@ -15,6 +15,7 @@ from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.server import WebServer
+from hub.work_calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,13 @@ class Hub:
         migrate(self.engine)
         with self.engine.begin() as conn:
             sync_catalogue(conn, self.catalogue, self.clock.now())
+            self.calendar = WorkCalendar.load(conn)
+        for year in self.calendar.unknown_years(self.clock.service_day()):
+            log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
+                        "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
-        self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update)
+        self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
+                                        self.calendar)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes)
         self.http = WebServer(self.web, settings.http_host, settings.http_port)

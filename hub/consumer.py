@@ -29,6 +29,7 @@ from hub.clock import Clock
 from hub.context import HallContext, Outcome
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
 from hub.settings import HubSettings
+from hub.work_calendar import WorkCalendar
 from protocol import topics
 from protocol.errors import ErrorCode
 from protocol.link import new_client
@@ -44,11 +45,11 @@ class RequestConsumer:
     """Applies the hall's requests from the broker to the database, one batch at a time."""
 
     def __init__(self, settings: HubSettings, engine: Engine, clock: Clock,
-                 on_states: StatesHandler) -> None:
+                 on_states: StatesHandler, calendar: WorkCalendar | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.clock = clock
-        self.ctx = HallContext(clock, settings.rules)
+        self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar())
         self.on_states = on_states
         self.applied = 0  # requests committed since start (for the status line)
         self._batch: list[mqtt.MQTTMessage] = []

@@ -9,15 +9,17 @@ from sqlalchemy import Connection
 
 from hub.clock import Clock
 from hub.rules import QueueRules
+from hub.work_calendar import WorkCalendar
 from protocol.messages import Reply, Request
 
 
 @dataclass(frozen=True)
 class HallContext:
-    """The hub's clock (the only one that decides) and the hall's rules."""
+    """The hub's clock (the only one that decides), the hall's rules and working days."""
 
     clock: Clock
     rules: QueueRules = QueueRules()
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 
 @dataclass

@@ -6,8 +6,15 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
-from hub.db.schema import services, tickets, window_services, windows
-from protocol.messages import QueueState, ServiceQueue, Ticket, WindowState
+from hub.db.schema import cases, services, tickets, window_services, windows
+from protocol.messages import (
+    OUTCOME_ZH,
+    CaseRecord,
+    QueueState,
+    ServiceQueue,
+    Ticket,
+    WindowState,
+)
 
 OPEN = ("open", "serving", "paused", "away")  # staffed, though maybe for a moment not calling
 
@@ -26,6 +33,27 @@ _TICKET = Prepared(
            tickets.c.status, tickets.c.window_number, tickets.c.recalls)
     .select_from(tickets.join(services))
     .where(tickets.c.id == bindparam("b_tid")))
+
+
+_CASE = Prepared(
+    select(cases.c.id, cases.c.ticket_id, tickets.c.number, cases.c.service_code,
+           services.c.name, cases.c.window_number, cases.c.outcome, cases.c.promised_date,
+           cases.c.reason, cases.c.missing, cases.c.departments, cases.c.finished_at)
+    .select_from(cases.join(tickets).join(services, services.c.code == cases.c.service_code))
+    .where(cases.c.ticket_id == bindparam("b_tid")))
+
+
+def case_record(conn: Connection, clock: Clock, ticket_id: int) -> CaseRecord:
+    """The case a finished ticket became."""
+    row = _CASE.one_or_none(conn, {"b_tid": ticket_id})
+    if row is None:
+        raise LookupError(f"no case for ticket {ticket_id}")
+    (cid, tid, number, service, name, window, outcome, promised, reason, missing, departments,
+     finished_at) = row
+    return CaseRecord(id=cid, ticket_id=tid, number=number, service=service, service_name=name,
+                      window=window, outcome=outcome, outcome_name=OUTCOME_ZH[outcome],
+                      promised_date=promised, reason=reason, missing=missing,
+                      departments=departments, finished_at=clock.local(finished_at))
 
 
 def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:

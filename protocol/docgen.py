@@ -155,7 +155,12 @@ def _model_block(model: type[BaseModel], note: str) -> str:
     required = set(schema.get("required", []))
     rows = []
     for name, prop in schema["properties"].items():
-        presence = "required" if name in required else f"default `{json.dumps(prop['default'])}`"
+        if name in required:
+            presence = "required"
+        elif "default" in prop:
+            presence = f"default `{json.dumps(prop['default'], ensure_ascii=False)}`"
+        else:
+            presence = "default empty"  # a default_factory: an empty list
         rows.append([f"`{name}`", _type_text(prop), presence, _constraints_text(prop)])
     doc = inspect.getdoc(model) or ""
     lines = [f"### {model.__name__}", "", doc]

@@ -27,6 +27,10 @@ class ErrorCode(StrEnum):
     NOT_NO_SHOW = "NOT_NO_SHOW"
     LATE_RETURN_EXPIRED = "LATE_RETURN_EXPIRED"
     NOT_AT_THIS_WINDOW = "NOT_AT_THIS_WINDOW"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    MISSING_REQUIRED = "MISSING_REQUIRED"
+    UNKNOWN_MATERIAL = "UNKNOWN_MATERIAL"
+    UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -51,6 +55,10 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.NOT_NO_SHOW: "该号码没有过号，不能补叫",
     ErrorCode.LATE_RETURN_EXPIRED: "已超过过号补叫时限，请重新取号",
     ErrorCode.NOT_AT_THIS_WINDOW: "该号码的事项不在本窗口办理",
+    ErrorCode.REASON_REQUIRED: "退办须写明理由",
+    ErrorCode.MISSING_REQUIRED: "补正须列明所缺材料",
+    ErrorCode.UNKNOWN_MATERIAL: "所列材料不在该事项的材料清单中",
+    ErrorCode.UNKNOWN_DEPARTMENT: "联办部门须从部门清单中选择",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

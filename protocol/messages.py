@@ -80,14 +80,33 @@ class CallNext(Request):
     window: WindowNo
 
 
+CaseOutcome = Literal["on_the_spot", "promised", "joint", "referred", "refused", "incomplete"]
+# 五件制 (002 §三.(三).2): what each outcome is called in the hall.
+OUTCOME_ZH: dict[str, str] = {
+    "on_the_spot": "即办件", "promised": "承诺件", "joint": "联办件",
+    "referred": "上报件", "refused": "退办件", "incomplete": "补正",
+}
+
+
 class FinishCase(Request):
-    """Caller: the case of the ticket being served at the window is finished."""
+    """Caller: the case of the ticket being served is finished, with its outcome (五件制).
+
+    `reason` is required for a refusal (退办件); `missing` lists, from the item's
+    materials, what a 补正 one-time notice (一次性告知) asks for; `departments`
+    names the other departments of a 联办件.
+    """
 
     ACTION: ClassVar[str] = "finish_case"
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
     ticket_id: int = Field(ge=1)
+    outcome: CaseOutcome = "on_the_spot"
+    reason: str | None = Field(None, max_length=200)
+    missing: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list,
+                                                                  max_length=30)
+    departments: list[Annotated[str, Field(max_length=8)]] = Field(default_factory=list,
+                                                                    max_length=10)
 
 
 class Recall(Request):
@@ -172,6 +191,24 @@ class Ticket(Message):
     status: Literal["waiting", "called", "finished", "no_show"]
     window: WindowNo | None = None
     recalls: int = Field(0, ge=0)  # calls after the first
+
+
+class CaseRecord(Message):
+    """A finished case: the record a review attaches to."""
+
+    id: int
+    ticket_id: int
+    number: TicketNumber
+    service: ServiceCode
+    service_name: str
+    window: WindowNo
+    outcome: CaseOutcome
+    outcome_name: str  # 即办件, 承诺件, …
+    promised_date: date | None = None  # 承诺件: the promised date, in working days
+    reason: str | None = None
+    missing: list[str] = []
+    departments: list[str] = []
+    finished_at: datetime
 
 
 class WindowState(Message):
@@ -260,13 +297,14 @@ class TicketCalled(Reply):
 
 
 class CaseFinished(Reply):
-    """The case is finished; the window is free."""
+    """The case is finished and recorded; the window is free."""
 
     kind: Literal["case_finished"] = "case_finished"
     ok: Literal[True] = True
     request_id: UUID
     ticket: Ticket
     window: WindowState
+    case: CaseRecord
 
 
 class NoShowRecorded(Reply):

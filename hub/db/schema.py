@@ -122,3 +122,29 @@ requests = Table(
     Column("reply", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
+
+# A finished ticket becomes a case: the record a review attaches to (五件制 outcome).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, unique=True),
+    Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
+    Column("window_number", Integer, ForeignKey("windows.number"), nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Column("promised_date", Date, nullable=True),  # 承诺件: in working days
+    Column("reason", Text, nullable=True),  # 退办件: the written reason
+    Column("missing", JSON, nullable=False),  # 补正: materials listed in the one-time notice
+    Column("departments", JSON, nullable=False),  # 联办件: the other departments
+    Column("finished_at", DateTime, nullable=False),
+)
+
+# Managers' corrections to the national calendar, and next year's days before the
+# chinesecalendar package knows them (published each November).
+calendar_overrides = Table(
+    "calendar_overrides",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("is_workday", Boolean, nullable=False),
+    Column("note", String(100), nullable=False),
+)

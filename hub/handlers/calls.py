@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Connection, DateTime, bindparam, select, update
+from sqlalchemy import JSON, Connection, Date, DateTime, bindparam, insert, select, update
 
 from hub import hall_state
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import tickets, window_services, windows
+from hub.db.schema import cases, services, tickets, window_services, windows
 from hub.handlers.windows import window_status
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
@@ -50,6 +50,15 @@ _END = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
 _FREE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
                  .values(status="open", serving_ticket_id=None,
                          updated_at=bindparam("b_now", type_=DateTime)))
+_SERVICE_OF = Prepared(
+    select(services.c.code, services.c.materials, services.c.promised_days)
+    .select_from(tickets.join(services)).where(tickets.c.id == bindparam("b_tid")))
+_NEW_CASE = Prepared(insert(cases).values(
+    ticket_id=bindparam("b_tid"), service_code=bindparam("b_code"),
+    window_number=bindparam("b_win"), outcome=bindparam("b_outcome"),
+    promised_date=bindparam("b_promised", type_=Date), reason=bindparam("b_reason"),
+    missing=bindparam("b_missing", type_=JSON), departments=bindparam("b_departments", type_=JSON),
+    finished_at=bindparam("b_now", type_=DateTime)))
 _BY_NUMBER = Prepared(
     select(tickets.c.id, tickets.c.status, tickets.c.no_show_at,
            tickets.c.service_code.in_(_SERVES))
@@ -150,16 +159,43 @@ def on_call_number(conn: Connection, ctx: HallContext, device_id: str, req: Requ
 
 
 def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
-    """Close the case of the ticket being served; the window is free for the next call."""
+    """Close the case with its outcome and record it; the window is free for the next call."""
     assert isinstance(req, FinishCase)
     _check_serving(conn, req.window, req.ticket_id)
+    service, materials, promised_days = _SERVICE_OF.one_or_none(conn, {"b_tid": req.ticket_id}) \
+        or ("", [], 0)
+    _check_outcome(conn, req, materials)
     now = ctx.clock.now()
+    promised = None
+    if req.outcome == "promised":
+        promised = ctx.calendar.add_working_days(ctx.clock.service_day(now), promised_days)
     _END.run(conn, {"b_tid": req.ticket_id, "b_status": "finished", "b_finished": now,
                     "b_no_show": None})
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
+    _NEW_CASE.run(conn, {
+        "b_tid": req.ticket_id, "b_code": service, "b_win": req.window, "b_outcome": req.outcome,
+        "b_promised": promised, "b_reason": req.reason, "b_missing": req.missing,
+        "b_departments": req.departments, "b_now": now,
+    })
     return Outcome(
         CaseFinished(request_id=req.request_id,
                      ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
-                     window=hall_state.window_state(conn, ctx.clock, req.window)),
+                     window=hall_state.window_state(conn, ctx.clock, req.window),
+                     case=hall_state.case_record(conn, ctx.clock, req.ticket_id)),
         {req.window}, True,
     )
+
+
+def _check_outcome(conn: Connection, req: FinishCase, materials: list[str]) -> None:
+    """Each outcome's paperwork: a reason for a refusal, listed materials for 补正, …"""
+    if req.outcome == "refused" and not (req.reason and req.reason.strip()):
+        raise UserError(ErrorCode.REASON_REQUIRED, f"ticket {req.ticket_id}")
+    if req.outcome == "incomplete":
+        if not req.missing:
+            raise UserError(ErrorCode.MISSING_REQUIRED, f"ticket {req.ticket_id}")
+        if unknown := set(req.missing) - set(materials):
+            raise UserError(ErrorCode.UNKNOWN_MATERIAL, f"{sorted(unknown)}")
+    if req.outcome == "joint":
+        known = set(conn.scalars(select(services.c.department_code).distinct()))
+        if not req.departments or set(req.departments) - known:
+            raise UserError(ErrorCode.UNKNOWN_DEPARTMENT, f"{req.departments}")

@@ -1,0 +1,67 @@
+"""Chinese working days: statutory holidays off, 调休 make-up days on.
+
+The `chinesecalendar` package knows the State Council's calendar up to its newest
+year and raises for later years. Managers' overrides (a table) come first; for a
+year nobody knows yet the calendar falls back to Monday-Friday, says so once in
+the log, and `unknown_years()` lets the dashboard warn. It never crashes on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+import chinese_calendar
+from sqlalchemy import Connection, select
+
+from hub.db.schema import calendar_overrides
+
+log = logging.getLogger(__name__)
+
+
+class WorkCalendar:
+    """Which days are working days, with the hall's own overrides first."""
+
+    def __init__(self, overrides: dict[date, bool] | None = None) -> None:
+        self.overrides = dict(overrides or {})
+        self._warned: set[int] = set()
+
+    @classmethod
+    def load(cls, conn: Connection) -> WorkCalendar:
+        """The calendar with the overrides managers entered."""
+        rows = conn.execute(select(calendar_overrides.c.day, calendar_overrides.c.is_workday))
+        return cls({day: bool(work) for day, work in rows})
+
+    def known(self, year: int) -> bool:
+        """True when the national calendar of that year is published (in the package)."""
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+            return True
+        except NotImplementedError:
+            return any(d.year == year for d in self.overrides)
+
+    def unknown_years(self, today: date) -> list[int]:
+        """This year and the next when their holidays are not known: warn managers."""
+        return [y for y in (today.year, today.year + 1) if not self.known(y)]
+
+    def is_workday(self, day: date) -> bool:
+        """A working day of the hall."""
+        if day in self.overrides:
+            return self.overrides[day]
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if day.year not in self._warned:
+                self._warned.add(day.year)
+                log.warning("holidays of %s are not known; counting Monday-Friday as working "
+                            "days until they are entered", day.year)
+            return day.weekday() < 5
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The date `days` working days after `start` (start itself not counted)."""
+        day = start
+        while days > 0:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                days -= 1
+        return day
