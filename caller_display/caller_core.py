@@ -28,6 +28,7 @@ from protocol.messages import (
     ResumeWindow,
     StepAway,
     TicketCalled,
+    TransferTicket,
     WindowState,
 )
 
@@ -89,6 +90,16 @@ class CallerCore:
     def call_number(self, number: str) -> AnyReply | None:
         """Call a no-show back by its number (the person returned late)."""
         return self._ask(CallNumber(request_id=uuid4(), window=self.window, number=number))
+
+    def transfer(self, *, to_service: str | None = None,
+                 to_window: int | None = None) -> AnyReply | None:
+        """Send the person being served on to a service or a window; None when we serve nobody."""
+        ticket_id = self._serving()
+        if ticket_id is None:
+            return None
+        return self._ask(TransferTicket(request_id=uuid4(), window=self.window,
+                                        ticket_id=ticket_id, to_service=to_service,
+                                        to_window=to_window))
 
     def pause(self, reason: str) -> AnyReply | None:
         """暂停服务 with a reason, between cases."""

@@ -21,7 +21,7 @@ from caller_display.main_screen import Call, MainScreen, window_text
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
-from hub.db.schema import cases, tickets
+from hub.db.schema import cases, ticket_events, tickets
 from hub.settings import HubSettings
 from protocol.link import DeviceLink, State
 from protocol.messages import OUTCOME_ZH, WindowState
@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     hub.consumer.wait_connected(10)
 
     windows = hub.catalogue.windows[: args.windows]
+    issue = next((w for w in hub.catalogue.windows if w.kind == "统一出件"), None)
+    if issue is not None and issue not in windows:
+        windows.append(issue)  # 统一出件: cases transferred from the front windows end here
+    issue_window = (issue.number, set(issue.services)) if issue else None
     served = sorted({code for w in windows for code in w.services})
     stop = threading.Event()
     calls: list[Call] = []
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
               for i in range(args.kiosks)]
     materials = {s.code: s.materials for s in hub.catalogue.all_services()}
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
-                       (3.0, 9.0), random.Random(rng.random()), materials) for w in windows]
+                       (3.0, 9.0), random.Random(rng.random()), materials, issue_window)
+             for w in windows]
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
@@ -161,10 +166,14 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
         by_status: dict[str, int] = dict(conn.execute(
             select(tickets.c.status, func.count()).group_by(tickets.c.status)).all())
         recalls = conn.scalar(select(func.coalesce(func.sum(tickets.c.recalls), 0)))
+        events: dict[str, int] = dict(conn.execute(
+            select(ticket_events.c.event, func.count()).group_by(ticket_events.c.event)).all())
         outcomes: dict[str, int] = dict(conn.execute(
             select(cases.c.outcome, func.count()).group_by(cases.c.outcome)).all())
         rows = conn.execute(select(tickets.c.issued_at, tickets.c.called_at)
                             .where(tickets.c.called_at.is_not(None))).all()
+    transfers = events.get("transferred", 0)
+    calls_made = sum(events.get(e, 0) for e in ("called", "recalled", "called_back"))
     waits = sorted((r.called_at - r.issued_at).total_seconds() for r in rows)
     issued = sum(by_status.values())
     print(f"\n=== 模拟结束 ({seconds:.0f} 秒) ===")
@@ -175,8 +184,10 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
     print(f"仍在等候 waiting: {by_status.get('waiting', 0)}")
     print(f"过号 no-shows:    {by_status.get('no_show', 0)}")
     print(f"重呼 recalls:     {recalls}")
+    print(f"叫号次数 calls:   {calls_made}")
     print(f"大屏叫号 announced: {len(calls)}")
     print(f"暂停离开 pauses:   {pauses}")
+    print(f"转办 transfers:   {transfers}")
     print("办结结果 outcomes: " + ("、".join(f"{OUTCOME_ZH[o]} {n}" for o, n in
                                           sorted(outcomes.items(), key=lambda x: -x[1])) or "—"))
     if waits:

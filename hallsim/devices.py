@@ -12,7 +12,7 @@ from kiosk.adapters.printer import FilePrinter
 from kiosk.core import KioskCore
 from kiosk.settings import KioskSettings
 from protocol.link import DeviceLink
-from protocol.messages import ErrorReply, NoShowRecorded, TicketCalled
+from protocol.messages import ErrorReply, NoShowRecorded, TicketCalled, TicketTransferred
 from protocol.settings import DeviceSettings, MqttSettings
 from protocol.topics import DeviceClass
 
@@ -55,10 +55,12 @@ class SimWindow:
 
     def __init__(self, window: int, hall_id: str, mqtt: MqttSettings, data_dir: Path,
                  serve_seconds: tuple[float, float], rng: random.Random,
-                 materials: dict[str, list[str]]) -> None:
+                 materials: dict[str, list[str]],
+                 issue_window: tuple[int, set[str]] | None = None) -> None:
         settings = DeviceSettings(hall_id=hall_id, device_id=f"caller-{window}", mqtt=mqtt,
                                   data_dir=data_dir)
         self.materials = materials  # per service, for the 补正 notices
+        self.issue_window = issue_window  # 统一出件: its number and the services it serves
         self.link = DeviceLink(settings, DeviceClass.CALLER)
         self.core = CallerCore(self.link, window)
         self.serve_seconds = serve_seconds
@@ -80,12 +82,23 @@ class SimWindow:
                 continue
             if stop.wait(self.rng.uniform(*self.serve_seconds)):
                 break
+            if self._send_to_issue_window(reply.ticket.service):
+                continue
             if not isinstance(self._finish(reply.ticket.service), ErrorReply):
                 self.served += 1
             self._maybe_step_out(stop)
         if self.core.state is not None and self.core.state.ticket_id is not None:
             self.core.finish()  # end of the day: the case in hand is finished first
         self.core.close()
+
+    def _send_to_issue_window(self, service: str) -> bool:
+        """前台综合受理、统一窗口出件: one in four cases the issue window can finish goes there."""
+        if self.issue_window is None or self.issue_window[0] == self.core.window:
+            return False
+        number, services = self.issue_window
+        if service not in services or self.rng.random() > 1 / 4:
+            return False
+        return isinstance(self.core.transfer(to_window=number), TicketTransferred)
 
     def _finish(self, service: str) -> object:
         """Most cases are done on the spot; some are promised, incomplete, refused, joint."""

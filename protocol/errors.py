@@ -31,6 +31,8 @@ class ErrorCode(StrEnum):
     MISSING_REQUIRED = "MISSING_REQUIRED"
     UNKNOWN_MATERIAL = "UNKNOWN_MATERIAL"
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
+    TARGET_CLOSED = "TARGET_CLOSED"
+    NO_OPEN_WINDOW = "NO_OPEN_WINDOW"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -59,6 +61,8 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.MISSING_REQUIRED: "补正须列明所缺材料",
     ErrorCode.UNKNOWN_MATERIAL: "所列材料不在该事项的材料清单中",
     ErrorCode.UNKNOWN_DEPARTMENT: "联办部门须从部门清单中选择",
+    ErrorCode.TARGET_CLOSED: "转往的窗口未开放，请选择其他窗口",
+    ErrorCode.NO_OPEN_WINDOW: "该事项当前没有开放的窗口，请选择其他事项或窗口",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

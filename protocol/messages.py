@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from protocol.errors import ErrorCode
 from protocol.topics import DeviceClass
@@ -139,6 +139,25 @@ class CallNumber(Request):
     number: TicketNumber
 
 
+class TransferTicket(Request):
+    """Caller: send the ticket being served on, to another service or to a given window
+    (前台综合受理 → 统一出件). It keeps its number, its place by issue time and its history."""
+
+    ACTION: ClassVar[str] = "transfer"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    ticket_id: int = Field(ge=1)
+    to_service: ServiceCode | None = None
+    to_window: WindowNo | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferTicket:
+        if (self.to_service is None) == (self.to_window is None):
+            raise ValueError("give exactly one of to_service and to_window")
+        return self
+
+
 class PauseWindow(Request):
     """Caller: 暂停服务, with a reason; only between cases."""
 
@@ -170,7 +189,7 @@ class ResumeWindow(Request):
 
 REQUESTS: tuple[type[Request], ...] = (
     IssueTicket, OpenWindow, CloseWindow, CallNext, FinishCase,
-    Recall, NoShow, CallNumber, PauseWindow, StepAway, ResumeWindow,
+    Recall, NoShow, CallNumber, TransferTicket, PauseWindow, StepAway, ResumeWindow,
 )
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
 
@@ -191,6 +210,7 @@ class Ticket(Message):
     status: Literal["waiting", "called", "finished", "no_show"]
     window: WindowNo | None = None
     recalls: int = Field(0, ge=0)  # calls after the first
+    target_window: WindowNo | None = None  # after a transfer to a window
 
 
 class CaseRecord(Message):
@@ -317,6 +337,16 @@ class NoShowRecorded(Reply):
     window: WindowState
 
 
+class TicketTransferred(Reply):
+    """The ticket waits again, for its new service or window; this window is free."""
+
+    kind: Literal["transferred"] = "transferred"
+    ok: Literal[True] = True
+    request_id: UUID
+    ticket: Ticket
+    window: WindowState
+
+
 class ErrorReply(Reply):
     """A refusal: nothing changed. `request_id` is None when the request was unreadable."""
 
@@ -327,11 +357,12 @@ class ErrorReply(Reply):
 
 
 AnyReply = Annotated[
-    TicketIssued | WindowChanged | TicketCalled | CaseFinished | NoShowRecorded | ErrorReply,
+    TicketIssued | WindowChanged | TicketCalled | CaseFinished | NoShowRecorded
+    | TicketTransferred | ErrorReply,
     Field(discriminator="kind"),
 ]
 REPLIES: tuple[type[Reply], ...] = (TicketIssued, WindowChanged, TicketCalled, CaseFinished,
-                                    NoShowRecorded, ErrorReply)
+                                    NoShowRecorded, TicketTransferred, ErrorReply)
 reply_adapter: TypeAdapter[AnyReply] = TypeAdapter(AnyReply)
 
 

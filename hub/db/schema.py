@@ -107,6 +107,8 @@ tickets = Table(
     Column("finished_at", DateTime, nullable=True),
     Column("recalls", Integer, nullable=False, server_default="0"),
     Column("no_show_at", DateTime, nullable=True),
+    # set by a transfer to a window: only that window calls the ticket
+    Column("target_window", Integer, nullable=True),
     Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
@@ -147,4 +149,17 @@ calendar_overrides = Table(
     Column("day", Date, primary_key=True),
     Column("is_workday", Boolean, nullable=False),
     Column("note", String(100), nullable=False),
+)
+
+# A ticket's history: every call, recall, no-show, transfer and finish, in order.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("event", String(12), nullable=False),
+    Column("window_number", Integer, nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_ticket_events_ticket", "ticket_id", "id"),
 )

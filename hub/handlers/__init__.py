@@ -9,7 +9,14 @@ so handlers stay plain.
 from __future__ import annotations
 
 from hub.context import Handler
-from hub.handlers.calls import on_call_next, on_call_number, on_finish_case, on_no_show, on_recall
+from hub.handlers.calls import (
+    on_call_next,
+    on_call_number,
+    on_finish_case,
+    on_no_show,
+    on_recall,
+    on_transfer,
+)
 from hub.handlers.tickets import on_issue_ticket
 from hub.handlers.windows import (
     on_close_window,
@@ -31,6 +38,7 @@ from protocol.messages import (
     Request,
     ResumeWindow,
     StepAway,
+    TransferTicket,
 )
 
 HANDLERS: dict[type[Request], Handler] = {
@@ -44,5 +52,6 @@ HANDLERS: dict[type[Request], Handler] = {
     Recall: on_recall,
     NoShow: on_no_show,
     CallNumber: on_call_number,
+    TransferTicket: on_transfer,
     FinishCase: on_finish_case,
 }

@@ -1,15 +1,32 @@
-"""Calling tickets to a window: call next, recall, no-show, call a number back, finish."""
+"""Calling tickets to a window: call next, recall, no-show, call back, transfer, finish.
+
+The call-next rule: among today's waiting tickets that this window may call (those
+of the services it serves, and those transferred to this very window), the one
+issued first. A transferred ticket keeps its issue time, so it keeps its place.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Connection, Date, DateTime, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    DateTime,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from hub import hall_state
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import cases, services, tickets, window_services, windows
+from hub.db.schema import cases, services, ticket_events, tickets, window_services, windows
 from hub.handlers.windows import window_status
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
@@ -22,14 +39,19 @@ from protocol.messages import (
     Recall,
     Request,
     TicketCalled,
+    TicketTransferred,
+    TransferTicket,
 )
 
 _SERVES = select(window_services.c.service_code).where(
     window_services.c.window_number == bindparam("b_win"))
+_CALLABLE_HERE = or_(
+    and_(tickets.c.target_window.is_(None), tickets.c.service_code.in_(_SERVES)),
+    tickets.c.target_window == bindparam("b_win"))
 _NEXT_TICKET = Prepared(
     select(tickets.c.id)
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
-           tickets.c.service_code.in_(_SERVES))
+           _CALLABLE_HERE)
     .order_by(tickets.c.issued_at, tickets.c.id)
     .limit(1))
 _TAKE = Prepared(update(tickets)  # only if still waiting: two windows never take one ticket
@@ -60,9 +82,29 @@ _NEW_CASE = Prepared(insert(cases).values(
     missing=bindparam("b_missing", type_=JSON), departments=bindparam("b_departments", type_=JSON),
     finished_at=bindparam("b_now", type_=DateTime)))
 _BY_NUMBER = Prepared(
-    select(tickets.c.id, tickets.c.status, tickets.c.no_show_at,
-           tickets.c.service_code.in_(_SERVES))
+    select(tickets.c.id, tickets.c.status, tickets.c.no_show_at, _CALLABLE_HERE)
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.number == bindparam("b_no")))
+_EVENT = Prepared(insert(ticket_events).values(
+    ticket_id=bindparam("b_tid"), at=bindparam("b_now", type_=DateTime), event=bindparam("b_event"),
+    window_number=bindparam("b_win"), detail=bindparam("b_detail", type_=JSON)))
+_REQUEUE = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
+                    .values(status="waiting", window_number=None, recalls=0,
+                            service_code=bindparam("b_code"),
+                            target_window=bindparam("b_target")))
+_OPEN_WINDOWS_FOR = Prepared(
+    select(func.count()).select_from(window_services.join(windows))
+    .where(window_services.c.service_code == bindparam("b_code"), windows.c.status != "closed"))
+_SERVICE_ACTIVE = Prepared(select(services.c.active)
+                           .where(services.c.code == bindparam("b_code")))
+
+
+def record_event(conn: Connection, ticket_id: int, event: str, window: int | None,
+                 now: datetime, **detail: object) -> None:
+    """One line of the ticket's history."""
+    _EVENT.run(conn, {"b_tid": ticket_id, "b_now": now, "b_event": event, "b_win": window,
+                      "b_detail": detail})
+
+
 _CALL_BACK = Prepared(update(tickets)
                       .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "no_show")
                       .values(status="called", window_number=bindparam("b_win"), recalls=0))
@@ -105,6 +147,7 @@ def on_call_next(conn: Connection, ctx: HallContext, device_id: str, req: Reques
     if _TAKE.run(conn, {"b_tid": ticket_id, "b_now": now, "b_win": req.window}).rowcount != 1:
         raise RuntimeError(f"ticket {ticket_id} taken under us")  # answered HUB_ERROR, retried
     _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
+    record_event(conn, ticket_id, "called", req.window, now)
     return _called(conn, ctx, req, req.window, ticket_id)
 
 
@@ -115,7 +158,9 @@ def on_recall(conn: Connection, ctx: HallContext, device_id: str, req: Request) 
     if _RECALLS.scalar(conn, {"b_tid": req.ticket_id}) >= ctx.rules.max_recalls:
         raise UserError(ErrorCode.RECALL_LIMIT, f"ticket {req.ticket_id}")
     _RECALL.run(conn, {"b_tid": req.ticket_id})
-    _SERVE.run(conn, {"b_win": req.window, "b_tid": req.ticket_id, "b_now": ctx.clock.now()})
+    now = ctx.clock.now()
+    _SERVE.run(conn, {"b_win": req.window, "b_tid": req.ticket_id, "b_now": now})
+    record_event(conn, req.ticket_id, "recalled", req.window, now)
     return _called(conn, ctx, req, req.window, req.ticket_id)
 
 
@@ -129,6 +174,7 @@ def on_no_show(conn: Connection, ctx: HallContext, device_id: str, req: Request)
     _END.run(conn, {"b_tid": req.ticket_id, "b_status": "no_show", "b_finished": None,
                     "b_no_show": now})
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
+    record_event(conn, req.ticket_id, "no_show", req.window, now)
     return Outcome(
         NoShowRecorded(request_id=req.request_id,
                        ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
@@ -155,6 +201,7 @@ def on_call_number(conn: Connection, ctx: HallContext, device_id: str, req: Requ
         raise UserError(ErrorCode.NOT_AT_THIS_WINDOW, f"{req.number} at window {req.window}")
     _CALL_BACK.run(conn, {"b_tid": ticket_id, "b_win": req.window})
     _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
+    record_event(conn, ticket_id, "called_back", req.window, now)
     return _called(conn, ctx, req, req.window, ticket_id)
 
 
@@ -177,6 +224,7 @@ def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Requ
         "b_promised": promised, "b_reason": req.reason, "b_missing": req.missing,
         "b_departments": req.departments, "b_now": now,
     })
+    record_event(conn, req.ticket_id, "finished", req.window, now, outcome=req.outcome)
     return Outcome(
         CaseFinished(request_id=req.request_id,
                      ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
@@ -199,3 +247,32 @@ def _check_outcome(conn: Connection, req: FinishCase, materials: list[str]) -> N
         known = set(conn.scalars(select(services.c.department_code).distinct()))
         if not req.departments or set(req.departments) - known:
             raise UserError(ErrorCode.UNKNOWN_DEPARTMENT, f"{req.departments}")
+
+
+def on_transfer(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Send the ticket on to a service or a window; it waits again in its old place."""
+    assert isinstance(req, TransferTicket)
+    _check_serving(conn, req.window, req.ticket_id)
+    service = _SERVICE_OF.scalar(conn, {"b_tid": req.ticket_id})
+    if req.to_window is not None:
+        target_status, _ = window_status(conn, req.to_window)
+        if target_status == "closed":
+            raise UserError(ErrorCode.TARGET_CLOSED, f"window {req.to_window}")
+    else:
+        active = _SERVICE_ACTIVE.scalar(conn, {"b_code": req.to_service})
+        if not active:
+            raise UserError(ErrorCode.UNKNOWN_SERVICE, f"{req.to_service}")
+        if not _OPEN_WINDOWS_FOR.scalar(conn, {"b_code": req.to_service}):
+            raise UserError(ErrorCode.NO_OPEN_WINDOW, f"{req.to_service}")
+        service = req.to_service
+    now = ctx.clock.now()
+    _REQUEUE.run(conn, {"b_tid": req.ticket_id, "b_code": service, "b_target": req.to_window})
+    _FREE.run(conn, {"b_win": req.window, "b_now": now})
+    record_event(conn, req.ticket_id, "transferred", req.window, now,
+                 to_service=req.to_service, to_window=req.to_window)
+    return Outcome(
+        TicketTransferred(request_id=req.request_id,
+                          ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
+                          window=hall_state.window_state(conn, ctx.clock, req.window)),
+        {req.window}, True,
+    )

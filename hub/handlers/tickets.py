@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Connection, DateTime, bindparam, func, insert, select, update
 
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import number_counters, services, tickets
+from hub.db.schema import number_counters, services, ticket_events, tickets
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import IssueTicket, Request, Ticket, TicketIssued
 
@@ -33,6 +33,9 @@ _NEW_TICKET = Prepared(insert(tickets).values(
     service_code=bindparam("b_code"), prefix=bindparam("b_prefix"), seq=bindparam("b_seq"),
     number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
     issued_at=bindparam("b_now", type_=DateTime), recalls=0).returning(tickets.c.id))
+_ISSUED = Prepared(insert(ticket_events).values(
+    ticket_id=bindparam("b_tid"), at=bindparam("b_now", type_=DateTime), event="issued",
+    window_number=None, detail=bindparam("b_detail", type_=JSON)))
 _AHEAD = Prepared(select(func.count()).where(
     tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
     tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
@@ -59,6 +62,7 @@ def on_issue_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Req
         "b_prefix": prefix, "b_seq": seq, "b_number": number, "b_day": day, "b_now": now,
     })
     ahead = _AHEAD.scalar(conn, {"b_day": day, "b_code": req.service, "b_id": ticket_id})
+    _ISSUED.run(conn, {"b_tid": ticket_id, "b_now": now, "b_detail": {"device": device_id}})
     ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=name,
                     department=department, service_day=day, issued_at=ctx.clock.local(now),
                     status="waiting")

@@ -42,6 +42,8 @@ from protocol.messages import (
     Ticket,
     TicketCalled,
     TicketIssued,
+    TicketTransferred,
+    TransferTicket,
     WindowChanged,
     WindowState,
     parse_reply,
@@ -72,6 +74,7 @@ REQUEST_SAMPLES: dict[type[Request], Request] = {
     PauseWindow: PauseWindow(request_id=RID, window=3, reason="业务培训"),
     StepAway: StepAway(request_id=RID, window=3, post="B"),
     ResumeWindow: ResumeWindow(request_id=RID, window=3),
+    TransferTicket: TransferTicket(request_id=RID, window=3, ticket_id=12, to_window=16),
 }
 REPLY_SAMPLES: dict[type[Reply], Reply] = {
     TicketIssued: TicketIssued(request_id=RID, ticket=TICKET, waiting_before=4),
@@ -82,6 +85,7 @@ REPLY_SAMPLES: dict[type[Reply], Reply] = {
         window=3, outcome="incomplete", outcome_name="补正", missing=["户口簿原件"],
         finished_at=NOW)),
     NoShowRecorded: NoShowRecorded(request_id=RID, ticket=TICKET, window=WINDOW),
+    TicketTransferred: TicketTransferred(request_id=RID, ticket=TICKET, window=WINDOW),
     ErrorReply: ErrorReply(request_id=None, code=ErrorCode.QUEUE_EMPTY,
                            message=ZH[ErrorCode.QUEUE_EMPTY]),
 }
