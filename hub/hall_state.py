@@ -30,7 +30,8 @@ _WINDOW = Prepared(
 _TICKET = Prepared(
     select(tickets.c.id, tickets.c.number, tickets.c.service_code, services.c.name,
            services.c.department_name, tickets.c.service_day, tickets.c.issued_at,
-           tickets.c.status, tickets.c.window_number, tickets.c.recalls, tickets.c.target_window)
+           tickets.c.status, tickets.c.window_number, tickets.c.recalls, tickets.c.target_window,
+           tickets.c.priority)
     .select_from(tickets.join(services))
     .where(tickets.c.id == bindparam("b_tid")))
 
@@ -128,7 +129,8 @@ def ticket(conn: Connection, clock: Clock, ticket_id: int) -> Ticket:
     if row is None:
         raise LookupError(f"no ticket {ticket_id}")
     (tid, number, service, service_name, department, day, issued_at, status, window, recalls,
-     target) = row
+     target, priority) = row
     return Ticket(id=tid, number=number, service=service, service_name=service_name,
                   department=department, service_day=day, issued_at=clock.local(issued_at),
-                  status=status, window=window, recalls=recalls, target_window=target)
+                  status=status, window=window, recalls=recalls, target_window=target,
+                  priority=priority)

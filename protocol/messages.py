@@ -53,6 +53,24 @@ class IssueTicket(Request):
     service: ServiceCode
 
 
+PriorityGroup = Literal["elderly", "sick", "disabled", "pregnant", "military"]
+# 老弱病残孕军: who the guide desk may give a priority ticket (绿色通道).
+PRIORITY_ZH: dict[str, str] = {
+    "elderly": "老年人", "sick": "患病群众", "disabled": "残疾人", "pregnant": "孕妇",
+    "military": "军人军属",
+}
+
+
+class IssuePriorityTicket(Request):
+    """Guide desk: a priority ticket (老弱病残孕军), called before every other ticket."""
+
+    ACTION: ClassVar[str] = "issue_priority_ticket"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.GUIDE
+
+    service: ServiceCode
+    group: PriorityGroup
+
+
 class OpenWindow(Request):
     """Caller: staff open their window for service."""
 
@@ -188,7 +206,7 @@ class ResumeWindow(Request):
 
 
 REQUESTS: tuple[type[Request], ...] = (
-    IssueTicket, OpenWindow, CloseWindow, CallNext, FinishCase,
+    IssueTicket, IssuePriorityTicket, OpenWindow, CloseWindow, CallNext, FinishCase,
     Recall, NoShow, CallNumber, TransferTicket, PauseWindow, StepAway, ResumeWindow,
 )
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
@@ -211,6 +229,7 @@ class Ticket(Message):
     window: WindowNo | None = None
     recalls: int = Field(0, ge=0)  # calls after the first
     target_window: WindowNo | None = None  # after a transfer to a window
+    priority: PriorityGroup | None = None  # a guide desk's priority ticket
 
 
 class CaseRecord(Message):

@@ -23,6 +23,7 @@ class DeviceClass(StrEnum):
     KIOSK = "kiosk"
     CALLER = "caller"
     DISPLAY = "display"
+    GUIDE = "guide"  # the guide desk (导办台): priority tickets, tickets on behalf of someone
 
 
 def request_topic(hall_id: str, device_class: DeviceClass, device_id: str, action: str) -> str:
@@ -111,6 +112,7 @@ def broker_acl() -> str:
         f"user {DeviceClass.HUB.value}",
         f"topic readwrite {ROOT}/#",
     ]
-    for reader in (DeviceClass.KIOSK, DeviceClass.CALLER, DeviceClass.DISPLAY):
+    for reader in (DeviceClass.KIOSK, DeviceClass.CALLER, DeviceClass.DISPLAY,
+                   DeviceClass.GUIDE):
         lines += ["", f"user {reader.value}", f"topic read {ROOT}/+/state/#"]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from hub.handlers.calls import (
     on_recall,
     on_transfer,
 )
-from hub.handlers.tickets import on_issue_ticket
+from hub.handlers.tickets import on_issue_priority_ticket, on_issue_ticket
 from hub.handlers.windows import (
     on_close_window,
     on_open_window,
@@ -30,6 +30,7 @@ from protocol.messages import (
     CallNumber,
     CloseWindow,
     FinishCase,
+    IssuePriorityTicket,
     IssueTicket,
     NoShow,
     OpenWindow,
@@ -43,6 +44,7 @@ from protocol.messages import (
 
 HANDLERS: dict[type[Request], Handler] = {
     IssueTicket: on_issue_ticket,
+    IssuePriorityTicket: on_issue_priority_ticket,
     OpenWindow: on_open_window,
     CloseWindow: on_close_window,
     PauseWindow: on_pause_window,

@@ -1,8 +1,10 @@
 """Calling tickets to a window: call next, recall, no-show, call back, transfer, finish.
 
 The call-next rule: among today's waiting tickets that this window may call (those
-of the services it serves, and those transferred to this very window), the one
-issued first. A transferred ticket keeps its issue time, so it keeps its place.
+of the services it serves, and those transferred to this very window), priority
+tickets (老弱病残孕军, from the guide desk) first, then the one issued first. A
+transferred ticket keeps its issue time, so it keeps its place. (Appointments due
+now will come between the two with the appointments issue.)
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ _NEXT_TICKET = Prepared(
     select(tickets.c.id)
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
            _CALLABLE_HERE)
-    .order_by(tickets.c.issued_at, tickets.c.id)
+    .order_by(tickets.c.priority.is_(None), tickets.c.issued_at, tickets.c.id)
     .limit(1))
 _TAKE = Prepared(update(tickets)  # only if still waiting: two windows never take one ticket
                  .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "waiting")

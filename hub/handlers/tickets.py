@@ -8,7 +8,7 @@ from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
 from hub.db.schema import number_counters, services, ticket_events, tickets
 from protocol.errors import ErrorCode, UserError
-from protocol.messages import IssueTicket, Request, Ticket, TicketIssued
+from protocol.messages import IssuePriorityTicket, IssueTicket, Request, Ticket, TicketIssued
 
 
 def format_number(prefix: str, seq: int) -> str:
@@ -32,24 +32,42 @@ _NEW_TICKET = Prepared(insert(tickets).values(
     request_id=bindparam("b_rid"), device_id=bindparam("b_device"),
     service_code=bindparam("b_code"), prefix=bindparam("b_prefix"), seq=bindparam("b_seq"),
     number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
-    issued_at=bindparam("b_now", type_=DateTime), recalls=0).returning(tickets.c.id))
+    issued_at=bindparam("b_now", type_=DateTime), recalls=0,
+    priority=bindparam("b_priority")).returning(tickets.c.id))
 _ISSUED = Prepared(insert(ticket_events).values(
     ticket_id=bindparam("b_tid"), at=bindparam("b_now", type_=DateTime), event="issued",
     window_number=None, detail=bindparam("b_detail", type_=JSON)))
 _AHEAD = Prepared(select(func.count()).where(
     tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
     tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
+_PRIORITY_AHEAD = Prepared(select(func.count()).where(
+    tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
+    tickets.c.status == "waiting", tickets.c.id < bindparam("b_id"),
+    tickets.c.priority.is_not(None)))
 
 
 def on_issue_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
-    """Give the next number of the service's prefix for today, in this transaction."""
+    """A kiosk's ticket: the next number of the service's prefix for today."""
     assert isinstance(req, IssueTicket)
-    svc = _SERVICE.one_or_none(conn, {"b_code": req.service})
+    return _issue(conn, ctx, device_id, req, req.service, None)
+
+
+def on_issue_priority_ticket(conn: Connection, ctx: HallContext, device_id: str,
+                             req: Request) -> Outcome:
+    """The guide desk's priority ticket (老弱病残孕军): same numbering, called first."""
+    assert isinstance(req, IssuePriorityTicket)
+    return _issue(conn, ctx, device_id, req, req.service, req.group)
+
+
+def _issue(conn: Connection, ctx: HallContext, device_id: str, req: Request, service: str,
+           priority: str | None) -> Outcome:
+    """Number a ticket in this transaction, with the request's record (the dispatcher's)."""
+    svc = _SERVICE.one_or_none(conn, {"b_code": service})
     if svc is None:
-        raise UserError(ErrorCode.UNKNOWN_SERVICE, req.service)
+        raise UserError(ErrorCode.UNKNOWN_SERVICE, service)
     prefix, active, name, department = svc
     if not active:
-        raise UserError(ErrorCode.SERVICE_CLOSED, req.service)
+        raise UserError(ErrorCode.SERVICE_CLOSED, service)
     now = ctx.clock.now()
     day = ctx.clock.service_day(now)
     seq = _BUMP.scalar(conn, {"b_prefix": prefix, "b_day": day})
@@ -58,14 +76,16 @@ def on_issue_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Req
         seq = 1
     number = format_number(prefix, seq)
     ticket_id = _NEW_TICKET.scalar(conn, {
-        "b_rid": str(req.request_id), "b_device": device_id, "b_code": req.service,
+        "b_rid": str(req.request_id), "b_device": device_id, "b_code": service,
         "b_prefix": prefix, "b_seq": seq, "b_number": number, "b_day": day, "b_now": now,
+        "b_priority": priority,
     })
-    ahead = _AHEAD.scalar(conn, {"b_day": day, "b_code": req.service, "b_id": ticket_id})
+    ahead = (_PRIORITY_AHEAD if priority else _AHEAD).scalar(
+        conn, {"b_day": day, "b_code": service, "b_id": ticket_id})
     _ISSUED.run(conn, {"b_tid": ticket_id, "b_now": now, "b_detail": {"device": device_id}})
-    ticket = Ticket(id=ticket_id, number=number, service=req.service, service_name=name,
+    ticket = Ticket(id=ticket_id, number=number, service=service, service_name=name,
                     department=department, service_day=day, issued_at=ctx.clock.local(now),
-                    status="waiting")
+                    status="waiting", priority=priority)
     return Outcome(
         TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead), queue=True
     )

@@ -27,6 +27,7 @@ from protocol.messages import (
     ErrorReply,
     FinishCase,
     HubStatus,
+    IssuePriorityTicket,
     IssueTicket,
     NoShow,
     NoShowRecorded,
@@ -63,6 +64,8 @@ WINDOW = WindowState(window=3, name="3号窗口", status="serving", serving="A01
 
 REQUEST_SAMPLES: dict[type[Request], Request] = {
     IssueTicket: IssueTicket(request_id=RID, service="HUKOU_MOVE"),
+    IssuePriorityTicket: IssuePriorityTicket(request_id=RID, service="HUKOU_MOVE",
+                                             group="elderly"),
     OpenWindow: OpenWindow(request_id=RID, window=3),
     CloseWindow: CloseWindow(request_id=RID, window=3),
     CallNext: CallNext(request_id=RID, window=3),
