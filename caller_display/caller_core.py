@@ -26,6 +26,8 @@ from protocol.messages import (
     Recall,
     Request,
     ResumeWindow,
+    SignIn,
+    SignOut,
     StepAway,
     TicketCalled,
     TransferTicket,
@@ -52,6 +54,14 @@ class CallerCore:
             with self._state_lock:
                 if self.state is None or state.updated_at >= self.state.updated_at:
                     self.state = state
+
+    def sign_in(self, staff_no: str, pin: str) -> AnyReply | None:
+        """Staff number and PIN; the staff card appears on the window screen."""
+        return self._ask(SignIn(request_id=uuid4(), window=self.window, staff_no=staff_no,
+                                pin=pin))
+
+    def sign_out(self) -> AnyReply | None:
+        return self._ask(SignOut(request_id=uuid4(), window=self.window))
 
     def open(self) -> AnyReply | None:
         return self._ask(OpenWindow(request_id=uuid4(), window=self.window))

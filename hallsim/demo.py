@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> None:
               for i in range(args.kiosks)]
     materials = {s.code: s.materials for s in hub.catalogue.all_services()}
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
-                       (3.0, 9.0), random.Random(rng.random()), materials, issue_window)
-             for w in windows]
+                       (3.0, 9.0), random.Random(rng.random()), materials, issue_window,
+                       w.post_a) for w in windows]
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 

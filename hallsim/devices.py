@@ -18,6 +18,8 @@ from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
 
+DEMO_PIN = "123456"  # every staff PIN of the shipped demo catalogue
+
 
 class SimKiosk:
     """A kiosk whose citizens arrive at random and pick among `services`."""
@@ -56,11 +58,13 @@ class SimWindow:
     def __init__(self, window: int, hall_id: str, mqtt: MqttSettings, data_dir: Path,
                  serve_seconds: tuple[float, float], rng: random.Random,
                  materials: dict[str, list[str]],
-                 issue_window: tuple[int, set[str]] | None = None) -> None:
+                 issue_window: tuple[int, set[str]] | None = None,
+                 staff_no: str | None = None) -> None:
         settings = DeviceSettings(hall_id=hall_id, device_id=f"caller-{window}", mqtt=mqtt,
                                   data_dir=data_dir)
         self.materials = materials  # per service, for the 补正 notices
         self.issue_window = issue_window  # 统一出件: its number and the services it serves
+        self.staff_no = staff_no  # the A post signs in (demo PIN 123456)
         self.link = DeviceLink(settings, DeviceClass.CALLER)
         self.core = CallerCore(self.link, window)
         self.serve_seconds = serve_seconds
@@ -72,6 +76,8 @@ class SimWindow:
     def run(self, stop: threading.Event) -> None:
         self.link.start()
         self.link.wait_connected(10)
+        if self.staff_no:
+            self.core.sign_in(self.staff_no, DEMO_PIN)
         self.core.open()
         while not stop.is_set():
             reply = self.core.call_next()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select, update
 
 from hub.catalogue import Bundle, Catalogue
-from hub.db.schema import services, window_services, windows
+from hub.db.schema import services, staff, window_services, windows
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,31 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
         log.info("services no longer in the catalogue, deactivated: %s", sorted(gone))
         conn.execute(update(services).where(services.c.code.in_(gone)).values(active=False))
 
+    known_staff = set(conn.scalars(select(staff.c.number)))
+    for person in catalogue.staff:
+        row = {"name": person.name, "department_code": person.department,
+               "department_name": catalogue.department_name(person.department),
+               "title": person.title, "photo": person.photo, "pin_hash": person.pin_hash,
+               "active": True}
+        if person.number in known_staff:
+            conn.execute(update(staff).where(staff.c.number == person.number).values(row))
+        else:
+            conn.execute(insert(staff).values(number=person.number, **row))
+    if gone_staff := known_staff - {p.number for p in catalogue.staff}:
+        conn.execute(update(staff).where(staff.c.number.in_(gone_staff)).values(active=False))
+
     existing = set(conn.scalars(select(windows.c.number)))
     for w in catalogue.windows:
         if w.number in existing:
             conn.execute(
-                update(windows).where(windows.c.number == w.number).values(name=w.name, kind=w.kind)
+                update(windows).where(windows.c.number == w.number)
+                .values(name=w.name, kind=w.kind, post_a=w.post_a, post_b=w.post_b)
             )
         else:
             conn.execute(
                 insert(windows).values(number=w.number, name=w.name, kind=w.kind, status="closed",
-                                       serving_ticket_id=None, call_seq=0, updated_at=now)
+                                       serving_ticket_id=None, call_seq=0, updated_at=now,
+                                       post_a=w.post_a, post_b=w.post_b)
             )
         conn.execute(delete(window_services).where(window_services.c.window_number == w.number))
         if w.services:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from hub.clock import Clock
 from hub.rules import QueueRules
+from hub.sign_in_guard import SignInGuard
 from hub.work_calendar import WorkCalendar
 from protocol.messages import Reply, Request
 
@@ -20,6 +21,7 @@ class HallContext:
     clock: Clock
     rules: QueueRules = QueueRules()
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    sign_in_guard: SignInGuard = field(default_factory=SignInGuard)
 
 
 @dataclass

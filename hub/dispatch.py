@@ -88,7 +88,9 @@ def dispatch(conn: Connection, ctx: HallContext, hall_id: str, topic: str,
     try:
         req = cls.model_validate(data)
     except ValidationError as exc:
-        return refuse(ErrorCode.INVALID, rid, str(exc.errors(include_url=False))[:300])
+        # no input in the log: it may hold a PIN
+        errors = exc.errors(include_url=False, include_input=False)
+        return refuse(ErrorCode.INVALID, rid, str(errors)[:300])
 
     first = _FIRST_REPLY.one_or_none(conn, {"b_rid": str(req.request_id)})
     if first is not None:

@@ -6,12 +6,13 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
-from hub.db.schema import cases, services, tickets, window_services, windows
+from hub.db.schema import cases, services, staff, tickets, window_services, windows
 from protocol.messages import (
     OUTCOME_ZH,
     CaseRecord,
     QueueState,
     ServiceQueue,
+    StaffCard,
     Ticket,
     WindowState,
 )
@@ -23,9 +24,12 @@ OPEN = ("open", "serving", "paused", "away")  # staffed, though maybe for a mome
 _WINDOW = Prepared(
     select(windows.c.number, windows.c.name, windows.c.status, tickets.c.number,
            windows.c.serving_ticket_id, services.c.name, windows.c.call_seq, windows.c.updated_at,
-           windows.c.pause_reason, windows.c.away_post, windows.c.paused_since)
+           windows.c.pause_reason, windows.c.away_post, windows.c.paused_since,
+           staff.c.number, staff.c.name, staff.c.department_name, staff.c.title, staff.c.photo,
+           windows.c.post_a, windows.c.post_b)
     .select_from(windows.outerjoin(tickets, tickets.c.id == windows.c.serving_ticket_id)
-                 .outerjoin(services, services.c.code == tickets.c.service_code))
+                 .outerjoin(services, services.c.code == tickets.c.service_code)
+                 .outerjoin(staff, staff.c.number == windows.c.on_duty))
     .where(windows.c.number == bindparam("b_win")))
 _TICKET = Prepared(
     select(tickets.c.id, tickets.c.number, tickets.c.service_code, services.c.name,
@@ -39,7 +43,8 @@ _TICKET = Prepared(
 _CASE = Prepared(
     select(cases.c.id, cases.c.ticket_id, tickets.c.number, cases.c.service_code,
            services.c.name, cases.c.window_number, cases.c.outcome, cases.c.promised_date,
-           cases.c.reason, cases.c.missing, cases.c.departments, cases.c.finished_at)
+           cases.c.reason, cases.c.missing, cases.c.departments, cases.c.staff_no,
+           cases.c.finished_at)
     .select_from(cases.join(tickets).join(services, services.c.code == cases.c.service_code))
     .where(cases.c.ticket_id == bindparam("b_tid")))
 
@@ -50,11 +55,12 @@ def case_record(conn: Connection, clock: Clock, ticket_id: int) -> CaseRecord:
     if row is None:
         raise LookupError(f"no case for ticket {ticket_id}")
     (cid, tid, number, service, name, window, outcome, promised, reason, missing, departments,
-     finished_at) = row
+     staff_no, finished_at) = row
     return CaseRecord(id=cid, ticket_id=tid, number=number, service=service, service_name=name,
                       window=window, outcome=outcome, outcome_name=OUTCOME_ZH[outcome],
                       promised_date=promised, reason=reason, missing=missing,
-                      departments=departments, finished_at=clock.local(finished_at))
+                      departments=departments, staff_no=staff_no,
+                      finished_at=clock.local(finished_at))
 
 
 def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
@@ -63,10 +69,15 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
     if row is None:
         raise LookupError(f"no window {number}")
     (window, name, status, serving, ticket_id, service_name, call_seq, updated_at, reason,
-     post, paused_since) = row
+     post, paused_since, staff_no, staff_name, unit, title, photo, post_a, post_b) = row
+    card = None
+    if staff_no is not None:
+        duty = "A" if staff_no == post_a else "B" if staff_no == post_b else None
+        card = StaffCard(number=staff_no, name=staff_name, unit=unit, title=title, post=duty,
+                         photo=photo)
     return WindowState(window=window, name=name, status=status, serving=serving,
                        ticket_id=ticket_id, service_name=service_name, call_seq=call_seq,
-                       pause_reason=reason, away_post=post,
+                       staff=card, pause_reason=reason, away_post=post,
                        paused_since=clock.local(paused_since) if paused_since else None,
                        updated_at=clock.local(updated_at))
 

@@ -33,6 +33,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
     TARGET_CLOSED = "TARGET_CLOSED"
     NO_OPEN_WINDOW = "NO_OPEN_WINDOW"
+    BAD_SIGN_IN = "BAD_SIGN_IN"
+    SIGN_IN_LOCKED = "SIGN_IN_LOCKED"
+    NOT_POSTED = "NOT_POSTED"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -63,6 +66,9 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.UNKNOWN_DEPARTMENT: "联办部门须从部门清单中选择",
     ErrorCode.TARGET_CLOSED: "转往的窗口未开放，请选择其他窗口",
     ErrorCode.NO_OPEN_WINDOW: "该事项当前没有开放的窗口，请选择其他事项或窗口",
+    ErrorCode.BAD_SIGN_IN: "工号或密码错误",
+    ErrorCode.SIGN_IN_LOCKED: "密码错误次数过多，请5分钟后再试",
+    ErrorCode.NOT_POSTED: "您不在本窗口的A/B岗上，请联系管理员调整",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

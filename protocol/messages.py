@@ -71,6 +71,29 @@ class IssuePriorityTicket(Request):
     group: PriorityGroup
 
 
+StaffNo = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2,16}$")]
+
+
+class SignIn(Request):
+    """Caller: a member of staff signs in at the window with staff number and PIN."""
+
+    ACTION: ClassVar[str] = "sign_in"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    staff_no: StaffNo
+    pin: str = Field(pattern=r"^[0-9]{4,8}$")
+
+
+class SignOut(Request):
+    """Caller: the member of staff on duty signs out (no case may be open)."""
+
+    ACTION: ClassVar[str] = "sign_out"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+
+
 class OpenWindow(Request):
     """Caller: staff open their window for service."""
 
@@ -206,7 +229,8 @@ class ResumeWindow(Request):
 
 
 REQUESTS: tuple[type[Request], ...] = (
-    IssueTicket, IssuePriorityTicket, OpenWindow, CloseWindow, CallNext, FinishCase,
+    IssueTicket, IssuePriorityTicket, SignIn, SignOut, OpenWindow, CloseWindow, CallNext,
+    FinishCase,
     Recall, NoShow, CallNumber, TransferTicket, PauseWindow, StepAway, ResumeWindow,
 )
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
@@ -247,7 +271,19 @@ class CaseRecord(Message):
     reason: str | None = None
     missing: list[str] = []
     departments: list[str] = []
+    staff_no: str | None = None  # who handled it
     finished_at: datetime
+
+
+class StaffCard(Message):
+    """The staff card on the window screen (004 §(三).4.(4)): unit, name, title, post, photo."""
+
+    number: str
+    name: str
+    unit: str
+    title: str
+    post: Literal["A", "B"] | None  # None: signed in at a window they hold no post at
+    photo: str
 
 
 class WindowState(Message):
@@ -260,6 +296,7 @@ class WindowState(Message):
     ticket_id: int | None = None
     service_name: str | None = None
     call_seq: int = Field(0, ge=0)  # grows with every call, so a screen can tell a new call
+    staff: StaffCard | None = None  # who is on duty
     pause_reason: str | None = None  # with status "paused"
     away_post: Literal["A", "B"] | None = None  # with status "away"
     paused_since: datetime | None = None  # start of the pause or absence

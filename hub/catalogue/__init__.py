@@ -45,11 +45,24 @@ class Bundle(Service):
     items: list[str] = Field(min_length=2)
 
 
+class Staff(_Entry):
+    """A member of window staff, and what their staff card shows."""
+
+    number: str = Field(pattern=r"^[A-Za-z0-9]{2,16}$")
+    name: str
+    department: str
+    title: str
+    photo: str  # path of the photo on the window screen's disk
+    pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$")
+
+
 class Window(_Entry):
     number: int = Field(ge=1, le=999)
     name: str
     kind: WindowKind
     services: list[str]
+    post_a: str | None = None  # staff number of the A post (AB角)
+    post_b: str | None = None
 
 
 class Catalogue(_Entry):
@@ -58,6 +71,7 @@ class Catalogue(_Entry):
     services: list[Service]
     bundles: list[Bundle] = []
     windows: list[Window]
+    staff: list[Staff] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalogue:
@@ -75,9 +89,18 @@ class Catalogue(_Entry):
         numbers = [w.number for w in self.windows]
         if len(numbers) != len(set(numbers)):
             raise ValueError("window numbers must be unique")
+        staff = {s.number for s in self.staff}
+        if len(staff) != len(self.staff):
+            raise ValueError("staff numbers must be unique")
         for w in self.windows:
             if missing := set(w.services) - every:
                 raise ValueError(f"window {w.number}: unknown services {sorted(missing)}")
+            for post in (w.post_a, w.post_b):
+                if post is not None and post not in staff:
+                    raise ValueError(f"window {w.number}: unknown staff {post}")
+        for person in self.staff:
+            if person.department not in departments:
+                raise ValueError(f"staff {person.number}: unknown department {person.department}")
         return self
 
     def all_services(self) -> list[Service]:

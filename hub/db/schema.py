@@ -55,6 +55,9 @@ windows = Table(
     Column("serving_ticket_id", Integer, nullable=True),  # no FK: tickets already refer here
     Column("call_seq", Integer, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("post_a", String(16), nullable=True),  # staff numbers of the A and B posts
+    Column("post_b", String(16), nullable=True),
+    Column("on_duty", String(16), nullable=True),  # who signed in at the window
     Column("pause_reason", String(40), nullable=True),
     Column("away_post", String(1), nullable=True),
     Column("paused_since", DateTime, nullable=True),
@@ -139,6 +142,7 @@ cases = Table(
     Column("reason", Text, nullable=True),  # 退办件: the written reason
     Column("missing", JSON, nullable=False),  # 补正: materials listed in the one-time notice
     Column("departments", JSON, nullable=False),  # 联办件: the other departments
+    Column("staff_no", String(16), nullable=True),  # who handled it (signed in at the window)
     Column("finished_at", DateTime, nullable=False),
 )
 
@@ -163,4 +167,18 @@ ticket_events = Table(
     Column("window_number", Integer, nullable=True),
     Column("detail", JSON, nullable=False),
     Index("ix_ticket_events_ticket", "ticket_id", "id"),
+)
+
+# Window staff and their staff cards; PINs only as salted hashes (hub/pins.py).
+staff = Table(
+    "staff",
+    metadata,
+    Column("number", String(16), primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("department_code", String(8), nullable=False),
+    Column("department_name", String(100), nullable=False),
+    Column("title", String(50), nullable=False),
+    Column("photo", String(200), nullable=False),
+    Column("pin_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
 )

@@ -23,6 +23,8 @@ from hub.handlers.windows import (
     on_open_window,
     on_pause_window,
     on_resume_window,
+    on_sign_in,
+    on_sign_out,
     on_step_away,
 )
 from protocol.messages import (
@@ -38,6 +40,8 @@ from protocol.messages import (
     Recall,
     Request,
     ResumeWindow,
+    SignIn,
+    SignOut,
     StepAway,
     TransferTicket,
 )
@@ -45,6 +49,8 @@ from protocol.messages import (
 HANDLERS: dict[type[Request], Handler] = {
     IssueTicket: on_issue_ticket,
     IssuePriorityTicket: on_issue_priority_ticket,
+    SignIn: on_sign_in,
+    SignOut: on_sign_out,
     OpenWindow: on_open_window,
     CloseWindow: on_close_window,
     PauseWindow: on_pause_window,

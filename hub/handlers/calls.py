@@ -82,6 +82,8 @@ _NEW_CASE = Prepared(insert(cases).values(
     window_number=bindparam("b_win"), outcome=bindparam("b_outcome"),
     promised_date=bindparam("b_promised", type_=Date), reason=bindparam("b_reason"),
     missing=bindparam("b_missing", type_=JSON), departments=bindparam("b_departments", type_=JSON),
+    staff_no=select(windows.c.on_duty).where(windows.c.number == bindparam("b_win"))
+    .scalar_subquery(),
     finished_at=bindparam("b_now", type_=DateTime)))
 _BY_NUMBER = Prepared(
     select(tickets.c.id, tickets.c.status, tickets.c.no_show_at, _CALLABLE_HERE)

@@ -7,7 +7,8 @@ from sqlalchemy import Connection, DateTime, bindparam, insert, select, update
 from hub import hall_state
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import window_absences, windows
+from hub.db.schema import staff, window_absences, windows
+from hub.pins import check_pin
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
     CloseWindow,
@@ -15,6 +16,8 @@ from protocol.messages import (
     PauseWindow,
     Request,
     ResumeWindow,
+    SignIn,
+    SignOut,
     StepAway,
     WindowChanged,
 )
@@ -114,4 +117,43 @@ def on_resume_window(conn: Connection, ctx: HallContext, device_id: str, req: Re
         raise UserError(ErrorCode.WINDOW_CLOSED, f"window {req.window}")
     if status in ("paused", "away"):
         set_status(conn, ctx, req.window, "open")
+    return _changed(conn, ctx, req, req.window)
+
+
+_STAFF = Prepared(select(staff.c.pin_hash, staff.c.active)
+                  .where(staff.c.number == bindparam("b_staff")))
+_POSTS = Prepared(select(windows.c.post_a, windows.c.post_b)
+                  .where(windows.c.number == bindparam("b_win")))
+_ON_DUTY = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
+                    .values(on_duty=bindparam("b_staff"),
+                            updated_at=bindparam("b_now", type_=DateTime)))
+
+
+def on_sign_in(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """Staff number and PIN at the window's caller; the staff card shows on the screen."""
+    assert isinstance(req, SignIn)
+    window_status(conn, req.window)
+    now = ctx.clock.now()
+    guard = ctx.sign_in_guard
+    if guard.locked(req.staff_no, now):
+        raise UserError(ErrorCode.SIGN_IN_LOCKED, req.staff_no)
+    found = _STAFF.one_or_none(conn, {"b_staff": req.staff_no})
+    if found is None or not found[1] or not check_pin(req.pin, found[0]):
+        guard.failed(req.staff_no, now)
+        raise UserError(ErrorCode.BAD_SIGN_IN, req.staff_no)
+    guard.succeeded(req.staff_no)
+    posts = _POSTS.one_or_none(conn, {"b_win": req.window}) or (None, None)
+    if req.staff_no not in posts:
+        raise UserError(ErrorCode.NOT_POSTED, f"{req.staff_no} at window {req.window}")
+    _ON_DUTY.run(conn, {"b_win": req.window, "b_staff": req.staff_no, "b_now": now})
+    return _changed(conn, ctx, req, req.window)
+
+
+def on_sign_out(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
+    """The member of staff on duty leaves the window; a case in hand must be finished first."""
+    assert isinstance(req, SignOut)
+    status, _ = window_status(conn, req.window)
+    if status == "serving":
+        raise UserError(ErrorCode.WINDOW_BUSY, f"window {req.window} is serving")
+    _ON_DUTY.run(conn, {"b_win": req.window, "b_staff": None, "b_now": ctx.clock.now()})
     return _changed(conn, ctx, req, req.window)

@@ -39,6 +39,9 @@ from protocol.messages import (
     Request,
     ResumeWindow,
     ServiceQueue,
+    SignIn,
+    SignOut,
+    StaffCard,
     StepAway,
     Ticket,
     TicketCalled,
@@ -60,12 +63,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 TICKET = Ticket(id=12, number="A012", service="HUKOU_MOVE", service_name="户口迁移",
                 department="公安", service_day=DAY, issued_at=NOW, status="called", window=3)
 WINDOW = WindowState(window=3, name="3号窗口", status="serving", serving="A012", ticket_id=12,
-                     service_name="户口迁移", call_seq=5, updated_at=NOW)
+                     service_name="户口迁移", call_seq=5, updated_at=NOW,
+                     staff=StaffCard(number="S031", name="王芳", unit="县公安局",
+                                     title="窗口工作人员", post="A", photo="photos/S031.jpg"))
 
 REQUEST_SAMPLES: dict[type[Request], Request] = {
     IssueTicket: IssueTicket(request_id=RID, service="HUKOU_MOVE"),
     IssuePriorityTicket: IssuePriorityTicket(request_id=RID, service="HUKOU_MOVE",
                                              group="elderly"),
+    SignIn: SignIn(request_id=RID, window=3, staff_no="S031", pin="123456"),
+    SignOut: SignOut(request_id=RID, window=3),
     OpenWindow: OpenWindow(request_id=RID, window=3),
     CloseWindow: CloseWindow(request_id=RID, window=3),
     CallNext: CallNext(request_id=RID, window=3),
