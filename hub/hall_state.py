@@ -7,6 +7,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from hub.clock import Clock
 from hub.db.prepared import Prepared
 from hub.db.schema import cases, services, staff, tickets, window_services, windows
+from hub.wait_estimate import DEFAULT_SERVICE_S, average_service_s, estimate_s
 from protocol.messages import (
     OUTCOME_ZH,
     CaseRecord,
@@ -117,11 +118,20 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         .order_by(services.c.prefix, services.c.code)
     ).all()
     windows_open = conn.scalar(select(func.count()).where(windows.c.status.in_(OPEN))) or 0
+    service_times = {code: average_service_s(n, avg) for code, n, avg in conn.execute(
+        select(tickets.c.service_code, func.count(tickets.c.service_seconds),
+               func.avg(tickets.c.service_seconds))
+        .where(tickets.c.service_day == day, tickets.c.service_seconds.is_not(None))
+        .group_by(tickets.c.service_code))}
     return QueueState(
         service_day=day,
         services=[
-            ServiceQueue(service=r.code, name=r.name, prefix=r.prefix,
-                         waiting=waiting.get(r.code, 0), open_windows=open_windows.get(r.code, 0))
+            ServiceQueue(
+                service=r.code, name=r.name, prefix=r.prefix, waiting=waiting.get(r.code, 0),
+                open_windows=open_windows.get(r.code, 0),
+                avg_service_s=service_times.get(r.code, DEFAULT_SERVICE_S),
+                est_wait_s=estimate_s(waiting.get(r.code, 0), open_windows.get(r.code, 0),
+                                      service_times.get(r.code, DEFAULT_SERVICE_S)))
             for r in rows
         ],
         issued=sum(by_status.values()),

@@ -9,6 +9,7 @@ from the profile, which is CP932 on the 58 mm one.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Literal
 
 from escpos.escpos import Escpos
@@ -62,6 +63,8 @@ def render_ticket(
     p.set(bold=False)
     _line(p, t.department)
     _line(p, f"前方等待{issued.waiting_before}人")
+    if issued.est_wait_s is not None and issued.waiting_before > 0:
+        _line(p, f"预计等候约{max(1, math.ceil(issued.est_wait_s / 60))}分钟")
     _line(p, f"取号时间：{t.issued_at:%Y-%m-%d %H:%M}")
     _feed(p)
     _line(p, NOTICE)

@@ -311,6 +311,8 @@ class ServiceQueue(Message):
     prefix: str
     waiting: int = Field(ge=0)
     open_windows: int = Field(ge=0)
+    avg_service_s: int = Field(0, ge=0)  # today's average call → finish (or the default)
+    est_wait_s: int | None = None  # a newcomer's estimated wait; None: no window open
 
 
 class QueueState(Message):
@@ -351,6 +353,7 @@ class TicketIssued(Reply):
     request_id: UUID
     ticket: Ticket
     waiting_before: int = Field(ge=0)
+    est_wait_s: int | None = None  # see hub/wait_estimate.py; None: no window open now
 
 
 class WindowChanged(Reply):

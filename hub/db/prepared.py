@@ -40,6 +40,9 @@ class Prepared:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             c = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+            if "POSTCOMPILE" in c.string:
+                raise ValueError("IN (…) with an expanding list cannot be prepared: "
+                                 f"{c.string[:120]}")
             processors = {}
             literals = {n: b.value for n, b in c.binds.items() if not b.required}
             for name, bind in c.binds.items():

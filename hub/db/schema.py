@@ -113,6 +113,8 @@ tickets = Table(
     # set by a transfer to a window: only that window calls the ticket
     Column("target_window", Integer, nullable=True),
     Column("priority", String(10), nullable=True),  # 老弱病残孕军 group, from the guide desk
+    Column("wait_seconds", Integer, nullable=True),  # issue → first call
+    Column("service_seconds", Integer, nullable=True),  # last call → finish
     Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),

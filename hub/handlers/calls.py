@@ -51,7 +51,7 @@ _CALLABLE_HERE = or_(
     and_(tickets.c.target_window.is_(None), tickets.c.service_code.in_(_SERVES)),
     tickets.c.target_window == bindparam("b_win"))
 _NEXT_TICKET = Prepared(
-    select(tickets.c.id)
+    select(tickets.c.id, tickets.c.issued_at)
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
            _CALLABLE_HERE)
     .order_by(tickets.c.priority.is_(None), tickets.c.issued_at, tickets.c.id)
@@ -59,7 +59,8 @@ _NEXT_TICKET = Prepared(
 _TAKE = Prepared(update(tickets)  # only if still waiting: two windows never take one ticket
                  .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "waiting")
                  .values(status="called", called_at=bindparam("b_now", type_=DateTime),
-                         window_number=bindparam("b_win")))
+                         window_number=bindparam("b_win"),
+                         wait_seconds=func.coalesce(tickets.c.wait_seconds, bindparam("b_wait"))))
 _SERVE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
                   .values(status="serving", serving_ticket_id=bindparam("b_tid"),
                           call_seq=windows.c.call_seq + 1,
@@ -70,12 +71,13 @@ _RECALL = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
 _END = Prepared(update(tickets).where(tickets.c.id == bindparam("b_tid"))
                 .values(status=bindparam("b_status"),
                         finished_at=bindparam("b_finished", type_=DateTime),
-                        no_show_at=bindparam("b_no_show", type_=DateTime)))
+                        no_show_at=bindparam("b_no_show", type_=DateTime),
+                        service_seconds=bindparam("b_service_s")))
 _FREE = Prepared(update(windows).where(windows.c.number == bindparam("b_win"))
                  .values(status="open", serving_ticket_id=None,
                          updated_at=bindparam("b_now", type_=DateTime)))
 _SERVICE_OF = Prepared(
-    select(services.c.code, services.c.materials, services.c.promised_days)
+    select(services.c.code, services.c.materials, services.c.promised_days, tickets.c.called_at)
     .select_from(tickets.join(services)).where(tickets.c.id == bindparam("b_tid")))
 _NEW_CASE = Prepared(insert(cases).values(
     ticket_id=bindparam("b_tid"), service_code=bindparam("b_code"),
@@ -144,11 +146,14 @@ def on_call_next(conn: Connection, ctx: HallContext, device_id: str, req: Reques
     assert isinstance(req, CallNext)
     _check_ready(conn, req.window)
     now = ctx.clock.now()
-    ticket_id = _NEXT_TICKET.scalar(conn, {"b_day": ctx.clock.service_day(now),
-                                           "b_win": req.window})
-    if ticket_id is None:
+    found = _NEXT_TICKET.one_or_none(conn, {"b_day": ctx.clock.service_day(now),
+                                            "b_win": req.window})
+    if found is None:
         raise UserError(ErrorCode.QUEUE_EMPTY, f"window {req.window}")
-    if _TAKE.run(conn, {"b_tid": ticket_id, "b_now": now, "b_win": req.window}).rowcount != 1:
+    ticket_id, issued_at = found
+    wait = round((now - issued_at).total_seconds())
+    if _TAKE.run(conn, {"b_tid": ticket_id, "b_now": now, "b_win": req.window,
+                        "b_wait": wait}).rowcount != 1:
         raise RuntimeError(f"ticket {ticket_id} taken under us")  # answered HUB_ERROR, retried
     _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
     record_event(conn, ticket_id, "called", req.window, now)
@@ -176,7 +181,7 @@ def on_no_show(conn: Connection, ctx: HallContext, device_id: str, req: Request)
         raise UserError(ErrorCode.RECALL_FIRST, f"ticket {req.ticket_id}")
     now = ctx.clock.now()
     _END.run(conn, {"b_tid": req.ticket_id, "b_status": "no_show", "b_finished": None,
-                    "b_no_show": now})
+                    "b_no_show": now, "b_service_s": None})
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
     record_event(conn, req.ticket_id, "no_show", req.window, now)
     return Outcome(
@@ -213,15 +218,16 @@ def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Requ
     """Close the case with its outcome and record it; the window is free for the next call."""
     assert isinstance(req, FinishCase)
     _check_serving(conn, req.window, req.ticket_id)
-    service, materials, promised_days = _SERVICE_OF.one_or_none(conn, {"b_tid": req.ticket_id}) \
-        or ("", [], 0)
+    service, materials, promised_days, called_at = _SERVICE_OF.one_or_none(
+        conn, {"b_tid": req.ticket_id}) or ("", [], 0, None)
     _check_outcome(conn, req, materials)
     now = ctx.clock.now()
     promised = None
     if req.outcome == "promised":
         promised = ctx.calendar.add_working_days(ctx.clock.service_day(now), promised_days)
+    service_s = round((now - called_at).total_seconds()) if called_at else None
     _END.run(conn, {"b_tid": req.ticket_id, "b_status": "finished", "b_finished": now,
-                    "b_no_show": None})
+                    "b_no_show": None, "b_service_s": service_s})
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
     _NEW_CASE.run(conn, {
         "b_tid": req.ticket_id, "b_code": service, "b_win": req.window, "b_outcome": req.outcome,

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Connection, DateTime, bindparam, func, insert, sele
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
 from hub.db.schema import number_counters, services, ticket_events, tickets
+from hub.wait_estimate import estimate_for
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import IssuePriorityTicket, IssueTicket, Request, Ticket, TicketIssued
 
@@ -82,10 +83,12 @@ def _issue(conn: Connection, ctx: HallContext, device_id: str, req: Request, ser
     })
     ahead = (_PRIORITY_AHEAD if priority else _AHEAD).scalar(
         conn, {"b_day": day, "b_code": service, "b_id": ticket_id})
+    est = estimate_for(conn, day, service, ahead)
     _ISSUED.run(conn, {"b_tid": ticket_id, "b_now": now, "b_detail": {"device": device_id}})
     ticket = Ticket(id=ticket_id, number=number, service=service, service_name=name,
                     department=department, service_day=day, issued_at=ctx.clock.local(now),
                     status="waiting", priority=priority)
     return Outcome(
-        TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead), queue=True
+        TicketIssued(request_id=req.request_id, ticket=ticket, waiting_before=ahead,
+                     est_wait_s=est), queue=True
     )

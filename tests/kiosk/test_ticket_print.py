@@ -129,3 +129,12 @@ def test_file_printer_appends_tickets(tmp_path: Path) -> None:
     assert all(t.cut for t in tickets)
     with pytest.raises(ValueError, match="one ticket"):
         read_escpos(path.read_bytes())
+
+
+def test_the_estimated_wait_is_printed_in_minutes() -> None:
+    with_estimate = issued().model_copy(update={"est_wait_s": 610})
+    printed = read_escpos(render_ticket(with_estimate, hall_name=HALL, qr_data=QR_DATA))
+    assert "预计等候约11分钟" in printed.lines
+    nobody_ahead = issued(waiting_before=0).model_copy(update={"est_wait_s": 0})
+    lines = read_escpos(render_ticket(nobody_ahead, hall_name=HALL, qr_data=QR_DATA)).lines
+    assert not any(line.startswith("预计等候") for line in lines)

@@ -1,0 +1,51 @@
+"""How long a newcomer will wait, per service: the figure on the kiosk and the ticket.
+
+Estimate = ceil(people ahead / open windows serving the service) × the service's
+average service time today (call → finish of its finished tickets), or
+DEFAULT_SERVICE_S until it has MIN_SAMPLES finished cases today. None when no
+window serving it is open: the kiosk then says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from hub.db.prepared import Prepared
+from hub.db.schema import tickets, window_services, windows
+
+DEFAULT_SERVICE_S = 480  # 8 minutes: a county hall's usual case before the day has data
+MIN_SAMPLES = 3
+
+_SERVICE_TIME = Prepared(
+    select(func.count(tickets.c.service_seconds), func.avg(tickets.c.service_seconds))
+    .where(tickets.c.service_day == bindparam("b_day"),
+           tickets.c.service_code == bindparam("b_code"),
+           tickets.c.service_seconds.is_not(None)))
+_OPEN_FOR = Prepared(
+    select(func.count()).select_from(window_services.join(windows))
+    .where(window_services.c.service_code == bindparam("b_code"), windows.c.status != "closed"))
+
+
+def average_service_s(samples: int, average: float | None) -> int:
+    """Today's average, once there are enough finished cases to trust it."""
+    if samples < MIN_SAMPLES or average is None:
+        return DEFAULT_SERVICE_S
+    return round(average)
+
+
+def estimate_s(ahead: int, open_windows: int, service_s: int) -> int | None:
+    """Seconds until a newcomer is called, or None when nobody serves the service now."""
+    if open_windows == 0:
+        return None
+    return math.ceil(ahead / open_windows) * service_s
+
+
+def estimate_for(conn: Connection, day: date, service: str, ahead: int) -> int | None:
+    """The estimate for one new ticket of `service` with `ahead` people before it."""
+    samples, average = _SERVICE_TIME.one_or_none(conn, {"b_day": day, "b_code": service}) \
+        or (0, None)
+    open_windows = _OPEN_FOR.scalar(conn, {"b_code": service}) or 0
+    return estimate_s(ahead, open_windows, average_service_s(samples, average))
