@@ -25,13 +25,14 @@ class BenchHall:
 
 
 @contextmanager
-def bench_hall(workdir: Path | None = None) -> Iterator[BenchHall]:
+def bench_hall(workdir: Path | None = None, catalogue: Path | None = None
+               ) -> Iterator[BenchHall]:
     """Broker + hub process in a fresh folder (on the same disk as the bare SQLite loop)."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         root = Path(tmp)
         broker = Broker(root / "broker")
         broker.start()
-        hub = HubProcess(broker, "bench", root / "hub.db", root / "hub.log")
+        hub = HubProcess(broker, "bench", root / "hub.db", root / "hub.log", catalogue)
         try:
             hub.start()
             yield BenchHall(broker, hub, "bench", root)

@@ -15,7 +15,8 @@ from protocol.topics import DeviceClass
 class HubProcess:
     """`python -m hub` configured through its environment, as systemd would start it."""
 
-    def __init__(self, broker: Broker, hall_id: str, db: Path, log: Path) -> None:
+    def __init__(self, broker: Broker, hall_id: str, db: Path, log: Path,
+                 catalogue: Path | None = None) -> None:
         mqtt = broker.settings_for(DeviceClass.HUB)
         self.env = {
             **os.environ,
@@ -26,6 +27,8 @@ class HubProcess:
             "HALLQ_HUB_MQTT__PASSWORD": mqtt.password.get_secret_value() if mqtt.password else "",
             "HALLQ_HUB_HTTP_PORT": "0",
         }
+        if catalogue is not None:
+            self.env["HALLQ_HUB_CATALOGUE"] = str(catalogue)
         self.log = log
         self.proc: subprocess.Popen[str] | None = None
         self.starts = 0
