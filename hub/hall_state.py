@@ -121,7 +121,8 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
     service_times = {code: average_service_s(n, avg) for code, n, avg in conn.execute(
         select(tickets.c.service_code, func.count(tickets.c.service_seconds),
                func.avg(tickets.c.service_seconds))
-        .where(tickets.c.service_day == day, tickets.c.service_seconds.is_not(None))
+        .where(tickets.c.service_day == day, tickets.c.status == "finished",
+               tickets.c.service_seconds.is_not(None))
         .group_by(tickets.c.service_code))}
     return QueueState(
         service_day=day,

@@ -21,8 +21,8 @@ MIN_SAMPLES = 3
 
 _SERVICE_TIME = Prepared(
     select(func.count(tickets.c.service_seconds), func.avg(tickets.c.service_seconds))
-    .where(tickets.c.service_day == bindparam("b_day"),
-           tickets.c.service_code == bindparam("b_code"),
+    .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "finished",
+           tickets.c.service_code == bindparam("b_code"),  # (the queue index covers these)
            tickets.c.service_seconds.is_not(None)))
 _OPEN_FOR = Prepared(
     select(func.count()).select_from(window_services.join(windows))
