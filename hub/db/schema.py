@@ -158,7 +158,8 @@ calendar_overrides = Table(
     Column("note", String(100), nullable=False),
 )
 
-# A ticket's history: every call, recall, no-show, transfer and finish, in order.
+# A ticket's history after its issue (which the ticket row itself records): every
+# call, recall, no-show, call back, transfer and finish, in order.
 ticket_events = Table(
     "ticket_events",
     metadata,

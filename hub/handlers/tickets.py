@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Connection, DateTime, bindparam, func, insert, select, update
+from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, update
 
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import number_counters, services, ticket_events, tickets
+from hub.db.schema import number_counters, services, tickets
 from hub.wait_estimate import estimate_for
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import IssuePriorityTicket, IssueTicket, Request, Ticket, TicketIssued
@@ -35,9 +35,6 @@ _NEW_TICKET = Prepared(insert(tickets).values(
     number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
     issued_at=bindparam("b_now", type_=DateTime), recalls=0,
     priority=bindparam("b_priority")).returning(tickets.c.id))
-_ISSUED = Prepared(insert(ticket_events).values(
-    ticket_id=bindparam("b_tid"), at=bindparam("b_now", type_=DateTime), event="issued",
-    window_number=None, detail=bindparam("b_detail", type_=JSON)))
 _AHEAD = Prepared(select(func.count()).where(
     tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
     tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
@@ -84,7 +81,6 @@ def _issue(conn: Connection, ctx: HallContext, device_id: str, req: Request, ser
     ahead = (_PRIORITY_AHEAD if priority else _AHEAD).scalar(
         conn, {"b_day": day, "b_code": service, "b_id": ticket_id})
     est = estimate_for(conn, day, service, ahead)
-    _ISSUED.run(conn, {"b_tid": ticket_id, "b_now": now, "b_detail": {"device": device_id}})
     ticket = Ticket(id=ticket_id, number=number, service=service, service_name=name,
                     department=department, service_day=day, issued_at=ctx.clock.local(now),
                     status="waiting", priority=priority)

@@ -56,8 +56,7 @@ def test_transfer_to_the_issue_window_keeps_number_place_and_history(
         events = [(r.event, r.window_number) for r in conn.execute(
             select(ticket_events).where(ticket_events.c.ticket_id == first.ticket.id)
             .order_by(ticket_events.c.id))]
-    assert events == [("issued", None), ("called", 3), ("transferred", 3), ("called", 16),
-                      ("finished", 16)]
+    assert events == [("called", 3), ("transferred", 3), ("called", 16), ("finished", 16)]
 
 
 def test_transfer_to_a_service_keeps_the_original_place(hub: Hub, make_link: LinkFactory,
