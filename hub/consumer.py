@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -27,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from hub import hall_state
 from hub.clock import Clock
 from hub.context import HallContext, Outcome
+from hub.day_close import close_past_days
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
@@ -56,6 +58,7 @@ class RequestConsumer:
         self._republish = False
         self._queue_dirty = False
         self._queue_sent = 0.0
+        self._day: date | None = None  # the service day the hub has closed the past for
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-mqtt", daemon=True)
@@ -114,11 +117,28 @@ class RequestConsumer:
         while not self._stop.is_set():
             if self.client.loop(timeout=QUEUE_STATE_EVERY / 2) != mqtt.MQTT_ERR_SUCCESS:
                 return
+            self._close_past_days()
             republish = self._republish
             if self._batch or republish:
                 messages, self._batch, self._republish = self._batch, [], False
                 self._apply_until_done(messages, republish)
             self._publish_queue_state(force=republish)
+
+    def _close_past_days(self) -> None:
+        """Once per new service day (and at start): close what earlier days left waiting."""
+        today = self.clock.service_day()
+        if today == self._day:
+            return
+        try:
+            with self.engine.begin() as conn:
+                closed = close_past_days(conn, today, self.clock.now())
+        except OperationalError:
+            log.exception("could not close the past days; will try again")
+            return
+        self._day = today
+        if closed:
+            log.info("service day %s: closed %d tickets left waiting", today, closed)
+            self._queue_dirty = True
 
     def _apply_until_done(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         for start in range(0, max(len(messages), 1), self.settings.batch_max):

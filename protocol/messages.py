@@ -249,7 +249,7 @@ class Ticket(Message):
     department: str
     service_day: date
     issued_at: datetime
-    status: Literal["waiting", "called", "finished", "no_show"]
+    status: Literal["waiting", "called", "finished", "no_show", "closed"]
     window: WindowNo | None = None
     recalls: int = Field(0, ge=0)  # calls after the first
     target_window: WindowNo | None = None  # after a transfer to a window

@@ -104,7 +104,8 @@ tickets = Table(
     Column("seq", Integer, nullable=False),
     Column("number", String(8), nullable=False),
     Column("service_day", Date, nullable=False),
-    Column("status", String(10), nullable=False),  # waiting | called | finished | no_show
+    # waiting | called | finished | no_show | closed (left at the end of the day)
+    Column("status", String(10), nullable=False),
     Column("issued_at", DateTime, nullable=False),
     Column("called_at", DateTime, nullable=True),
     Column("finished_at", DateTime, nullable=True),
@@ -115,6 +116,7 @@ tickets = Table(
     Column("priority", String(10), nullable=True),  # 老弱病残孕军 group, from the guide desk
     Column("wait_seconds", Integer, nullable=True),  # issue → first call
     Column("service_seconds", Integer, nullable=True),  # last call → finish
+    Column("closed_reason", String(40), nullable=True),  # why a ticket was closed unserved
     Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
