@@ -13,7 +13,10 @@ import shutil
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -23,6 +26,7 @@ from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
 from hub.db.schema import cases, ticket_events, tickets
 from hub.settings import HubSettings
+from hub.work_calendar import WorkCalendar
 from protocol.link import DeviceLink, State
 from protocol.messages import OUTCOME_ZH, WindowState
 from protocol.settings import DeviceSettings
@@ -41,6 +45,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path("var/demo"), help="wiped at start")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
     return p.parse_args(argv)
+
+
+def working_morning() -> datetime:
+    """09:00 of today, or of the next working day: the simulated hall is open."""
+    calendar = WorkCalendar()
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    while not calendar.is_workday(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, clock_time(9, 0))
 
 
 def port_or_free(port: int) -> int:
@@ -67,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     broker.start()
     hub = Hub(HubSettings(hall_id=HALL, db_url=f"sqlite:///{args.workdir / 'hub.db'}",
                           mqtt=broker.settings_for(DeviceClass.HUB),
-                          http_port=port_or_free(args.port)))
+                          http_port=port_or_free(args.port), start_at=working_morning()))
     hub.start()
     hub.consumer.wait_connected(10)
 

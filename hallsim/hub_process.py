@@ -6,17 +6,22 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from hallsim.broker import Broker
 from protocol.topics import DeviceClass
+
+# A Tuesday morning, a working day: inside service hours whatever the real time is.
+WORKING_MORNING = datetime(2026, 11, 24, 9, 0)
 
 
 class HubProcess:
     """`python -m hub` configured through its environment, as systemd would start it."""
 
     def __init__(self, broker: Broker, hall_id: str, db: Path, log: Path,
-                 catalogue: Path | None = None) -> None:
+                 catalogue: Path | None = None, start_at: datetime | None = WORKING_MORNING
+                 ) -> None:
         mqtt = broker.settings_for(DeviceClass.HUB)
         self.env = {
             **os.environ,
@@ -27,6 +32,8 @@ class HubProcess:
             "HALLQ_HUB_MQTT__PASSWORD": mqtt.password.get_secret_value() if mqtt.password else "",
             "HALLQ_HUB_HTTP_PORT": "0",
         }
+        if start_at is not None:
+            self.env["HALLQ_HUB_START_AT"] = start_at.isoformat()
         if catalogue is not None:
             self.env["HALLQ_HUB_CATALOGUE"] = str(catalogue)
         self.log = log

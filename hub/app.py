@@ -8,9 +8,10 @@ import threading
 
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
-from hub.clock import Clock
+from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
+from hub.issuing import IssuingRules
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
@@ -25,7 +26,10 @@ class Hub:
 
     def __init__(self, settings: HubSettings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.clock = clock or Clock(settings.timezone)
+        if clock is None:
+            clock = (ShiftedClock(settings.timezone, settings.start_at) if settings.start_at
+                     else Clock(settings.timezone))
+        self.clock = clock
         self.catalogue = load_catalogue(settings.catalogue)
         self.engine = make_engine(settings.db_url)
         migrate(self.engine)
@@ -37,7 +41,7 @@ class Hub:
                         "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
-                                        self.calendar)
+                                        self.calendar, IssuingRules(self.catalogue, self.calendar))
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes)
         self.http = WebServer(self.web, settings.http_host, settings.http_port)

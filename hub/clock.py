@@ -6,7 +6,7 @@ clock never decides anything.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -27,3 +27,20 @@ class Clock:
     def service_day(self, utc_naive: datetime | None = None) -> date:
         """The hall's calendar day at that moment: numbering starts again each day."""
         return self.local(utc_naive or self.now()).date()
+
+
+class ShiftedClock(Clock):
+    """The hall's clock set to a chosen local time, running on from there (simulations, tests)."""
+
+    def __init__(self, timezone: str, local: datetime) -> None:
+        super().__init__(timezone)
+        self.offset = timedelta()
+        self.set_local(local)
+
+    def set_local(self, local: datetime) -> None:
+        """Jump to a local wall-clock time of the hall."""
+        wanted = local.replace(tzinfo=self.zone)
+        self.offset = wanted.astimezone(UTC).replace(tzinfo=None) - super().now()
+
+    def now(self) -> datetime:
+        return super().now() + self.offset

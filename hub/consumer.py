@@ -30,6 +30,7 @@ from hub.clock import Clock
 from hub.context import HallContext, Outcome
 from hub.day_close import close_past_days
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
+from hub.issuing import IssuingRules
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
 from protocol import topics
@@ -47,11 +48,13 @@ class RequestConsumer:
     """Applies the hall's requests from the broker to the database, one batch at a time."""
 
     def __init__(self, settings: HubSettings, engine: Engine, clock: Clock,
-                 on_states: StatesHandler, calendar: WorkCalendar | None = None) -> None:
+                 on_states: StatesHandler, calendar: WorkCalendar | None = None,
+                 issuing: IssuingRules | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.clock = clock
-        self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar())
+        self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar(),
+                               issuing=issuing)
         self.on_states = on_states
         self.applied = 0  # requests committed since start (for the status line)
         self._batch: list[mqtt.MQTTMessage] = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from hub.clock import Clock
+from hub.issuing import IssuingRules
 from hub.rules import QueueRules
 from hub.sign_in_guard import SignInGuard
 from hub.work_calendar import WorkCalendar
@@ -22,6 +23,7 @@ class HallContext:
     rules: QueueRules = QueueRules()
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     sign_in_guard: SignInGuard = field(default_factory=SignInGuard)
+    issuing: IssuingRules | None = None  # hours and caps; None: always open, no cap
 
 
 @dataclass

@@ -47,9 +47,10 @@ class Answer:
             self.payload = self.outcome.reply.model_dump_json()
 
 
-def error_reply(code: ErrorCode, request_id: UUID | None) -> ErrorReply:
+def error_reply(code: ErrorCode, request_id: UUID | None, message: str | None = None
+                ) -> ErrorReply:
     """A refusal as the screen shows it."""
-    return ErrorReply(request_id=request_id, code=code, message=ZH[code])
+    return ErrorReply(request_id=request_id, code=code, message=message or ZH[code])
 
 
 def request_id_of(data: Any) -> UUID | None:
@@ -112,4 +113,4 @@ def dispatch(conn: Connection, ctx: HallContext, hall_id: str, topic: str,
             return record(HANDLERS[cls](conn, ctx, addr.device_id, req))
     except UserError as err:
         log.info("refused %s request_id=%s: %s", addr.action, req.request_id, err)
-        return record(Outcome(error_reply(err.code, req.request_id)))
+        return record(Outcome(error_reply(err.code, req.request_id, err.zh)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -25,6 +26,7 @@ class HubSettings(BaseSettings):
     mqtt: MqttSettings = MqttSettings(username="hub")
     catalogue: Path = DEFAULT_CATALOGUE
     timezone: str = "Asia/Shanghai"
+    start_at: datetime | None = None  # demos and tests: the hall's clock starts at this local time
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
     rules: QueueRules = QueueRules()

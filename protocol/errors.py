@@ -36,6 +36,8 @@ class ErrorCode(StrEnum):
     BAD_SIGN_IN = "BAD_SIGN_IN"
     SIGN_IN_LOCKED = "SIGN_IN_LOCKED"
     NOT_POSTED = "NOT_POSTED"
+    OUTSIDE_HOURS = "OUTSIDE_HOURS"
+    CAP_REACHED = "CAP_REACHED"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -69,6 +71,8 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.BAD_SIGN_IN: "工号或密码错误",
     ErrorCode.SIGN_IN_LOCKED: "密码错误次数过多，请5分钟后再试",
     ErrorCode.NOT_POSTED: "您不在本窗口的A/B岗上，请联系管理员调整",
+    ErrorCode.OUTSIDE_HOURS: "现在不在取号时间",
+    ErrorCode.CAP_REACHED: "今日该事项号已发完，可预约其他日期或到导办台咨询",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 
@@ -76,8 +80,8 @@ ZH: dict[ErrorCode, str] = {
 class UserError(Exception):
     """A refusal to show a person: `code` for logs and machines, `zh` for the screen."""
 
-    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+    def __init__(self, code: ErrorCode, detail: str = "", zh: str | None = None) -> None:
         super().__init__(f"{code.value}: {detail}" if detail else code.value)
         self.code = code
-        self.zh = ZH[code]
+        self.zh = zh or ZH[code]  # a fuller text when the hub knows more (e.g. next opening)
         self.detail = detail

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hallsim.broker import Broker
+from hallsim.hub_process import WORKING_MORNING
 from hub.app import Hub
 from hub.settings import HubSettings
 from protocol.link import DeviceLink, StateHandler
@@ -52,7 +53,8 @@ def hall_id() -> str:
 @pytest.fixture
 def hub_settings(tmp_path: Path, broker: Broker, hall_id: str) -> HubSettings:
     return HubSettings(hall_id=hall_id, db_url=f"sqlite:///{tmp_path / 'hub.db'}",
-                       mqtt=broker.settings_for(DeviceClass.HUB), http_port=0)
+                       mqtt=broker.settings_for(DeviceClass.HUB), http_port=0,
+                       start_at=WORKING_MORNING)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +18,17 @@ WindowKind = Literal[
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_HHMM = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+Span = Annotated[str, Field(pattern=f"^{_HHMM}-{_HHMM}$")]  # "08:30-12:00"
+
+
+class Hours(_Entry):
+    """When tickets are issued: spans on working days and on days off (周末值班)."""
+
+    workday: list[Span] = ["08:30-17:30"]  # 午间服务制: no lunch break by default
+    day_off: list[Span] = []  # weekends and holidays: closed unless a duty span is set
 
 
 class Department(_Entry):
@@ -37,6 +48,8 @@ class Service(_Entry):
     legal_days: int = Field(ge=0)
     promised_days: int = Field(ge=0)  # 0: done on the spot (即办件)
     fee: str = "不收费"
+    daily_cap: int | None = Field(None, ge=1)  # 放号量: kiosk tickets a day at most
+    hours: Hours | None = None  # the hall's hours when not set
 
 
 class Bundle(Service):
@@ -67,6 +80,7 @@ class Window(_Entry):
 
 class Catalogue(_Entry):
     hall_name: str
+    hours: Hours = Hours()
     departments: list[Department]
     services: list[Service]
     bundles: list[Bundle] = []

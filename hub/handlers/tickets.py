@@ -35,6 +35,9 @@ _NEW_TICKET = Prepared(insert(tickets).values(
     number=bindparam("b_number"), service_day=bindparam("b_day"), status="waiting",
     issued_at=bindparam("b_now", type_=DateTime), recalls=0,
     priority=bindparam("b_priority")).returning(tickets.c.id))
+_KIOSK_TODAY = Prepared(select(func.count()).where(
+    tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
+    tickets.c.priority.is_(None)))
 _AHEAD = Prepared(select(func.count()).where(
     tickets.c.service_day == bindparam("b_day"), tickets.c.service_code == bindparam("b_code"),
     tickets.c.status == "waiting", tickets.c.id < bindparam("b_id")))
@@ -68,6 +71,15 @@ def _issue(conn: Connection, ctx: HallContext, device_id: str, req: Request, ser
         raise UserError(ErrorCode.SERVICE_CLOSED, service)
     now = ctx.clock.now()
     day = ctx.clock.service_day(now)
+    if ctx.issuing is not None:
+        local = ctx.clock.local(now)
+        if not ctx.issuing.is_open(service, local):
+            raise UserError(ErrorCode.OUTSIDE_HOURS, service,
+                            ctx.issuing.closed_message(service, local))
+        cap = ctx.issuing.cap(service)
+        if priority is None and cap is not None and \
+                _KIOSK_TODAY.scalar(conn, {"b_day": day, "b_code": service}) >= cap:
+            raise UserError(ErrorCode.CAP_REACHED, f"{service} cap {cap}")
     seq = _BUMP.scalar(conn, {"b_prefix": prefix, "b_day": day})
     if seq is None:  # first ticket of this prefix today
         _NEW_COUNTER.run(conn, {"b_prefix": prefix, "b_day": day})

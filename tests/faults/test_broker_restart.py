@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 
 from hallsim.broker import Broker
+from hallsim.hub_process import WORKING_MORNING
 from hub.app import Hub
 from hub.settings import HubSettings
 from protocol.link import DeviceLink, State
@@ -29,7 +30,8 @@ def own_broker(tmp_path: Path) -> Iterator[Broker]:
 
 def test_hub_and_kiosk_reconnect_after_broker_restart(own_broker: Broker, tmp_path: Path):
     hub = Hub(HubSettings(hall_id="restart", db_url=f"sqlite:///{tmp_path / 'hub.db'}",
-                          mqtt=own_broker.settings_for(DeviceClass.HUB), http_port=0))
+                          mqtt=own_broker.settings_for(DeviceClass.HUB), http_port=0,
+                          start_at=WORKING_MORNING))
     hub.start()
     hub_status: list[str] = []
 
