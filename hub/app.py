@@ -43,7 +43,9 @@ class Hub:
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
                                         self.calendar, IssuingRules(self.catalogue, self.calendar))
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
-                                  away_limit_minutes=settings.rules.away_limit_minutes)
+                                  away_limit_minutes=settings.rules.away_limit_minutes,
+                                  alert_wait_minutes=settings.rules.alert_wait_minutes,
+                                  alert_queue_length=settings.rules.alert_queue_length)
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
@@ -90,13 +92,16 @@ def all_window_numbers(conn: Connection) -> list[int]:
 def queue_state(conn: Connection, clock: Clock) -> QueueState:
     """Waiting per active service and the day's totals."""
     day = clock.service_day()
-    waiting: dict[str, int] = dict(
-        conn.execute(
-            select(tickets.c.service_code, func.count())
-            .where(tickets.c.service_day == day, tickets.c.status == "waiting")
-            .group_by(tickets.c.service_code)
-        ).all()
-    )
+    waiting: dict[str, int] = {}
+    oldest: dict[str, datetime] = {}
+    for code, count, first in conn.execute(
+        select(tickets.c.service_code, func.count(), func.min(tickets.c.issued_at))
+        .where(tickets.c.service_day == day, tickets.c.status == "waiting")
+        .group_by(tickets.c.service_code)
+    ):
+        waiting[code] = count
+        oldest[code] = first if isinstance(first, datetime) else datetime.fromisoformat(first)
+    now = clock.now()
     open_windows: dict[str, int] = dict(
         conn.execute(
             select(window_services.c.service_code, func.count())
@@ -132,7 +137,9 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
                 open_windows=open_windows.get(r.code, 0),
                 avg_service_s=service_times.get(r.code, DEFAULT_SERVICE_S),
                 est_wait_s=estimate_s(waiting.get(r.code, 0), open_windows.get(r.code, 0),
-                                      service_times.get(r.code, DEFAULT_SERVICE_S)))
+                                      service_times.get(r.code, DEFAULT_SERVICE_S)),
+                longest_wait_s=max(0, round((now - oldest[r.code]).total_seconds()))
+                if r.code in oldest else 0)
             for r in rows
         ],
         issued=sum(by_status.values()),

@@ -14,3 +14,5 @@ class QueueRules(BaseModel):
     no_show_after_recalls: int = Field(1, ge=0, le=9)  # recalls before a no-show may be marked
     late_return_minutes: int = Field(30, ge=0, le=480)  # a no-show may be called back this long
     away_limit_minutes: int = Field(3, ge=1, le=60)  # 002 annex 1 §6: back within 3 minutes
+    alert_wait_minutes: int = Field(30, ge=1, le=480)  # the dashboard flags a longer wait
+    alert_queue_length: int = Field(20, ge=1, le=1000)  # … and a longer queue

@@ -313,6 +313,7 @@ class ServiceQueue(Message):
     open_windows: int = Field(ge=0)
     avg_service_s: int = Field(0, ge=0)  # today's average call → finish (or the default)
     est_wait_s: int | None = None  # a newcomer's estimated wait; None: no window open
+    longest_wait_s: int = Field(0, ge=0)  # how long the oldest waiting ticket has waited
 
 
 class QueueState(Message):

@@ -30,7 +30,8 @@ CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors '
 
 
 def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
-                   away_limit_minutes: int = 3) -> Flask:
+                   away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
+                   alert_queue_length: int = 20) -> Flask:
     """The dashboard app, showing the live state held by `feed`.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
@@ -44,6 +45,7 @@ def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEP
         return render_template(
             "dashboard.html", hall_name=hall_name, state=state, totals=TOTALS,
             status_zh=STATUS_ZH, away_limit_s=away_limit_minutes * 60,
+            alert_wait_s=alert_wait_minutes * 60, alert_queue=alert_queue_length,
         )
 
     @app.get("/events")

@@ -61,3 +61,23 @@ def make_link_queue(make_link: LinkFactory):  # type: ignore[no-untyped-def]
     make_link(DeviceClass.DISPLAY, "screen-q",
               on_state=lambda s, live: latest.append(s) if isinstance(s, QueueState) else None)
     return lambda: latest[-1].services if latest else []
+
+
+def test_the_queue_says_how_long_the_oldest_has_waited(hub: Hub, make_link: LinkFactory,
+                                                       tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from hub.clock import ShiftedClock
+
+    kiosk(make_link, tmp_path, hub).take_ticket("GA_HJQY")
+    assert isinstance(hub.clock, ShiftedClock)
+    hub.clock.offset += timedelta(minutes=31)
+    kiosk(make_link, tmp_path, hub, "kiosk-2").take_ticket("GA_HJQY")  # the queue changes
+    screen = make_link_queue(make_link)
+
+    def aged():  # type: ignore[no-untyped-def]
+        q = next((s for s in screen() if s.service == "GA_HJQY"), None)
+        return q if q is not None and q.waiting == 2 else None
+
+    q = eventually(aged, what="the queue state after the second ticket")
+    assert 31 * 60 <= q.longest_wait_s < 32 * 60

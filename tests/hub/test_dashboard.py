@@ -272,3 +272,12 @@ def test_stopping_the_hub_ends_open_live_pages(hall: StateFeed) -> None:
         for _ in range(100):
             next(lines)
     stream.close()
+
+
+def test_long_waits_and_long_queues_are_flagged(feed: StateFeed, base_url: str) -> None:
+    q = queue_state(hukou_waiting=25)
+    busy = q.services[0].model_copy(update={"longest_wait_s": 31 * 60})
+    feed.update(q.model_copy(update={"services": [busy, q.services[1]]}), [])
+    text = visible_text(requests.get(base_url + "/", timeout=TIMEOUT).text)
+    assert "户口迁移 等候超过30分钟 排队超过20人" in text
+    assert "社会保险登记 B" in text and "社会保险登记 等候超过" not in text

@@ -9,6 +9,8 @@
   const body = document.body;
   const statusLabels = JSON.parse(body.dataset.statusLabels);
   const awayLimitS = Number(body.dataset.awayLimitS);
+  const alertWaitS = Number(body.dataset.alertWaitS);
+  const alertQueue = Number(body.dataset.alertQueue);
   const byId = (id) => document.getElementById(id);
 
   function el(tag, text, className) {
@@ -28,9 +30,14 @@
 
   function renderServices(queue) {
     const rows = (queue ? queue.services : []).map((s) => {
-      const tr = el("tr");
+      const longWait = s.longest_wait_s > alertWaitS;
+      const longQueue = s.waiting > alertQueue;
+      const tr = el("tr", null, longWait || longQueue ? "alert" : "");
+      const name = el("td", s.name);
+      if (longWait) name.append(" ", el("span", "等候超过" + Math.floor(alertWaitS / 60) + "分钟", "flag"));
+      if (longQueue) name.append(" ", el("span", "排队超过" + alertQueue + "人", "flag"));
       tr.append(
-        el("td", s.name),
+        name,
         el("td", s.prefix, "prefix"),
         el("td", s.waiting, "num"),
         el("td", s.open_windows, "num"),
