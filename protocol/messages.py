@@ -346,65 +346,59 @@ class Reply(Message):
     ok: bool
 
 
-class TicketIssued(Reply):
+class Done(Reply):
+    """A request that was carried out."""
+
+    ok: Literal[True] = True
+    request_id: UUID
+
+
+class TicketIssued(Done):
     """A number was given; `waiting_before` is how many wait ahead of it."""
 
     kind: Literal["ticket_issued"] = "ticket_issued"
-    ok: Literal[True] = True
-    request_id: UUID
     ticket: Ticket
     waiting_before: int = Field(ge=0)
     est_wait_s: int | None = None  # see hub/wait_estimate.py; None: no window open now
 
 
-class WindowChanged(Reply):
-    """A window was opened or closed; its new state."""
+class WindowChanged(Done):
+    """A window was opened, closed, paused, resumed or signed in at; its new state."""
 
     kind: Literal["window_changed"] = "window_changed"
-    ok: Literal[True] = True
-    request_id: UUID
     window: WindowState
 
 
-class TicketCalled(Reply):
-    """A ticket was called to the window."""
+class TicketAtWindow(Done):
+    """Something happened to a ticket at a window: both as they are now."""
 
-    kind: Literal["ticket_called"] = "ticket_called"
-    ok: Literal[True] = True
-    request_id: UUID
     ticket: Ticket
     window: WindowState
 
 
-class CaseFinished(Reply):
+class TicketCalled(TicketAtWindow):
+    """A ticket was called (or recalled, or called back) to the window."""
+
+    kind: Literal["ticket_called"] = "ticket_called"
+
+
+class CaseFinished(TicketAtWindow):
     """The case is finished and recorded; the window is free."""
 
     kind: Literal["case_finished"] = "case_finished"
-    ok: Literal[True] = True
-    request_id: UUID
-    ticket: Ticket
-    window: WindowState
     case: CaseRecord
 
 
-class NoShowRecorded(Reply):
+class NoShowRecorded(TicketAtWindow):
     """The ticket is marked as a no-show; the window is free."""
 
     kind: Literal["no_show"] = "no_show"
-    ok: Literal[True] = True
-    request_id: UUID
-    ticket: Ticket
-    window: WindowState
 
 
-class TicketTransferred(Reply):
+class TicketTransferred(TicketAtWindow):
     """The ticket waits again, for its new service or window; this window is free."""
 
     kind: Literal["transferred"] = "transferred"
-    ok: Literal[True] = True
-    request_id: UUID
-    ticket: Ticket
-    window: WindowState
 
 
 class ErrorReply(Reply):
