@@ -45,8 +45,15 @@ class Hub:
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes,
                                   alert_wait_minutes=settings.rules.alert_wait_minutes,
-                                  alert_queue_length=settings.rules.alert_queue_length)
+                                  alert_queue_length=settings.rules.alert_queue_length,
+                                  warnings=self.warnings)
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
+
+    def warnings(self) -> list[str]:
+        """What managers must act on, shown on top of the dashboard."""
+        return [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
+                "承诺办结日期和取号时间可能不准" for year in
+                self.calendar.unknown_years(self.clock.service_day())]
 
     @property
     def dashboard_url(self) -> str:

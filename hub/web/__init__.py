@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template
@@ -31,7 +31,8 @@ CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors '
 
 def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
                    away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
-                   alert_queue_length: int = 20) -> Flask:
+                   alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None
+                   ) -> Flask:
     """The dashboard app, showing the live state held by `feed`.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
@@ -46,6 +47,7 @@ def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEP
             "dashboard.html", hall_name=hall_name, state=state, totals=TOTALS,
             status_zh=STATUS_ZH, away_limit_s=away_limit_minutes * 60,
             alert_wait_s=alert_wait_minutes * 60, alert_queue=alert_queue_length,
+            warnings=warnings() if warnings else [],
         )
 
     @app.get("/events")

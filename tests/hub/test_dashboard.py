@@ -13,6 +13,8 @@ from typing import Any, Literal
 import pytest
 import requests
 
+from hub.app import Hub
+from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import RETRY_MS, create_web_app
 from hub.web.server import WebServer
@@ -281,3 +283,19 @@ def test_long_waits_and_long_queues_are_flagged(feed: StateFeed, base_url: str) 
     text = visible_text(requests.get(base_url + "/", timeout=TIMEOUT).text)
     assert "户口迁移 等候超过30分钟 排队超过20人" in text
     assert "社会保险登记 B" in text and "社会保险登记 等候超过" not in text
+
+
+def test_an_unknown_calendar_year_is_shown_to_managers(hub_settings: HubSettings) -> None:
+    """chinesecalendar lacks 2027 (published each November): the hub says so on the page."""
+    from hub.work_calendar import WorkCalendar
+
+    hub = Hub(hub_settings)
+    hub.start()
+    try:
+        text = visible_text(requests.get(hub.dashboard_url, timeout=TIMEOUT).text)
+        unknown = WorkCalendar().unknown_years(hub.clock.service_day())
+        for year in unknown:  # [2027] with chinesecalendar 1.11
+            assert f"{year}年的法定节假日和调休安排尚未录入" in text
+        assert ("尚未录入" in text) == bool(unknown)
+    finally:
+        hub.stop()
