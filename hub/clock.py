@@ -30,17 +30,23 @@ class Clock:
 
 
 class ShiftedClock(Clock):
-    """The hall's clock set to a chosen local time, running on from there (simulations, tests)."""
+    """The hall's clock set to a chosen local time, running on from there (simulations, tests).
 
-    def __init__(self, timezone: str, local: datetime) -> None:
+    `speed` > 1 runs it faster than real time: a simulated day in minutes.
+    """
+
+    def __init__(self, timezone: str, local: datetime, speed: float = 1.0) -> None:
         super().__init__(timezone)
+        self.speed = speed
         self.offset = timedelta()
         self.set_local(local)
 
     def set_local(self, local: datetime) -> None:
         """Jump to a local wall-clock time of the hall."""
-        wanted = local.replace(tzinfo=self.zone)
-        self.offset = wanted.astimezone(UTC).replace(tzinfo=None) - super().now()
+        self._real_start = super().now()
+        self._start = local.replace(tzinfo=self.zone).astimezone(UTC).replace(tzinfo=None)
+        self.offset = timedelta()
 
     def now(self) -> datetime:
-        return super().now() + self.offset
+        elapsed = super().now() - self._real_start
+        return self._start + elapsed * self.speed + self.offset

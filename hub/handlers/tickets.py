@@ -92,7 +92,7 @@ def _issue(conn: Connection, ctx: HallContext, device_id: str, req: Request, ser
     })
     ahead = (_PRIORITY_AHEAD if priority else _AHEAD).scalar(
         conn, {"b_day": day, "b_code": service, "b_id": ticket_id})
-    est = estimate_for(conn, day, service, ahead)
+    est = estimate_for(conn, day, service, ticket_id, priority is not None)
     ticket = Ticket(id=ticket_id, number=number, service=service, service_name=name,
                     department=department, service_day=day, issued_at=ctx.clock.local(now),
                     status="waiting", priority=priority)
