@@ -40,6 +40,7 @@ from protocol.messages import (
     NoShowRecorded,
     Recall,
     Request,
+    TicketAtWindow,
     TicketCalled,
     TicketTransferred,
     TransferTicket,
@@ -133,11 +134,12 @@ def _check_serving(conn: Connection, window: int, ticket_id: int) -> None:
         raise UserError(ErrorCode.NOT_SERVING, f"window {window} ticket {ticket_id}")
 
 
-def _called(conn: Connection, ctx: HallContext, req: Request, window: int,
-            ticket_id: int) -> Outcome:
-    ticket = hall_state.ticket(conn, ctx.clock, ticket_id)
-    state = hall_state.window_state(conn, ctx.clock, window)
-    return Outcome(TicketCalled(request_id=req.request_id, ticket=ticket, window=state),
+def _at_window(conn: Connection, ctx: HallContext, req: Request, window: int, ticket_id: int,
+               reply: type[TicketAtWindow] = TicketCalled, **extra: object) -> Outcome:
+    """The reply about a ticket at a window, with both as they are now."""
+    return Outcome(reply(request_id=req.request_id,
+                         ticket=hall_state.ticket(conn, ctx.clock, ticket_id),
+                         window=hall_state.window_state(conn, ctx.clock, window), **extra),
                    {window}, True)
 
 
@@ -157,7 +159,7 @@ def on_call_next(conn: Connection, ctx: HallContext, device_id: str, req: Reques
         raise RuntimeError(f"ticket {ticket_id} taken under us")  # answered HUB_ERROR, retried
     _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
     record_event(conn, ticket_id, "called", req.window, now)
-    return _called(conn, ctx, req, req.window, ticket_id)
+    return _at_window(conn, ctx, req, req.window, ticket_id)
 
 
 def on_recall(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
@@ -170,7 +172,7 @@ def on_recall(conn: Connection, ctx: HallContext, device_id: str, req: Request) 
     now = ctx.clock.now()
     _SERVE.run(conn, {"b_win": req.window, "b_tid": req.ticket_id, "b_now": now})
     record_event(conn, req.ticket_id, "recalled", req.window, now)
-    return _called(conn, ctx, req, req.window, req.ticket_id)
+    return _at_window(conn, ctx, req, req.window, req.ticket_id)
 
 
 def on_no_show(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
@@ -184,12 +186,7 @@ def on_no_show(conn: Connection, ctx: HallContext, device_id: str, req: Request)
                     "b_no_show": now, "b_service_s": None})
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
     record_event(conn, req.ticket_id, "no_show", req.window, now)
-    return Outcome(
-        NoShowRecorded(request_id=req.request_id,
-                       ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
-                       window=hall_state.window_state(conn, ctx.clock, req.window)),
-        {req.window}, True,
-    )
+    return _at_window(conn, ctx, req, req.window, req.ticket_id, NoShowRecorded)
 
 
 def on_call_number(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
@@ -211,7 +208,7 @@ def on_call_number(conn: Connection, ctx: HallContext, device_id: str, req: Requ
     _CALL_BACK.run(conn, {"b_tid": ticket_id, "b_win": req.window})
     _SERVE.run(conn, {"b_win": req.window, "b_tid": ticket_id, "b_now": now})
     record_event(conn, ticket_id, "called_back", req.window, now)
-    return _called(conn, ctx, req, req.window, ticket_id)
+    return _at_window(conn, ctx, req, req.window, ticket_id)
 
 
 def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Request) -> Outcome:
@@ -235,13 +232,8 @@ def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Requ
         "b_departments": req.departments, "b_now": now,
     })
     record_event(conn, req.ticket_id, "finished", req.window, now, outcome=req.outcome)
-    return Outcome(
-        CaseFinished(request_id=req.request_id,
-                     ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
-                     window=hall_state.window_state(conn, ctx.clock, req.window),
-                     case=hall_state.case_record(conn, ctx.clock, req.ticket_id)),
-        {req.window}, True,
-    )
+    return _at_window(conn, ctx, req, req.window, req.ticket_id, CaseFinished,
+                      case=hall_state.case_record(conn, ctx.clock, req.ticket_id))
 
 
 def _check_outcome(conn: Connection, req: FinishCase, materials: list[str]) -> None:
@@ -280,9 +272,4 @@ def on_transfer(conn: Connection, ctx: HallContext, device_id: str, req: Request
     _FREE.run(conn, {"b_win": req.window, "b_now": now})
     record_event(conn, req.ticket_id, "transferred", req.window, now,
                  to_service=req.to_service, to_window=req.to_window)
-    return Outcome(
-        TicketTransferred(request_id=req.request_id,
-                          ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id),
-                          window=hall_state.window_state(conn, ctx.clock, req.window)),
-        {req.window}, True,
-    )
+    return _at_window(conn, ctx, req, req.window, req.ticket_id, TicketTransferred)
