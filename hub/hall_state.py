@@ -8,7 +8,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
-from hub.db.schema import cases, services, staff, tickets, window_services, windows
+from hub.db.schema import WINDOW_STAFFED, cases, services, staff, tickets, window_services, windows
 from hub.wait_estimate import DEFAULT_SERVICE_S, average_service_s, estimate_s
 from protocol.messages import (
     OUTCOME_ZH,
@@ -19,9 +19,6 @@ from protocol.messages import (
     Ticket,
     WindowState,
 )
-
-OPEN = ("open", "serving", "paused", "away")  # staffed, though maybe for a moment not calling
-
 
 # Read after every request: prepared once (see hub/db/prepared.py).
 _WINDOW = Prepared(
@@ -106,7 +103,7 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         conn.execute(
             select(window_services.c.service_code, func.count())
             .select_from(window_services.join(windows))
-            .where(windows.c.status.in_(OPEN))
+            .where(WINDOW_STAFFED)
             .group_by(window_services.c.service_code)
         ).all()
     )
@@ -122,7 +119,7 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         .where(services.c.active)
         .order_by(services.c.prefix, services.c.code)
     ).all()
-    windows_open = conn.scalar(select(func.count()).where(windows.c.status.in_(OPEN))) or 0
+    windows_open = conn.scalar(select(func.count()).where(WINDOW_STAFFED)) or 0
     service_times = {code: average_service_s(n, avg) for code, n, avg in conn.execute(
         select(tickets.c.service_code, func.count(tickets.c.service_seconds),
                func.avg(tickets.c.service_seconds))

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Connection, bindparam, func, select
 
 from hub.db.prepared import Prepared
-from hub.db.schema import tickets, window_services, windows
+from hub.db.schema import WINDOW_STAFFED, tickets, window_services, windows
 
 DEFAULT_SERVICE_S = 480  # 8 minutes: a county hall's usual case before the day has data
 MIN_SAMPLES = 3
@@ -42,7 +42,7 @@ _PRIORITY_AHEAD = Prepared(  # a priority ticket waits only for the priority tic
            tickets.c.priority.is_not(None)))
 _OPEN_FOR = Prepared(
     select(func.count()).select_from(window_services.join(windows))
-    .where(window_services.c.service_code == bindparam("b_code"), windows.c.status != "closed"))
+    .where(window_services.c.service_code == bindparam("b_code"), WINDOW_STAFFED))
 
 
 def average_service_s(samples: int, average: float | None) -> int:

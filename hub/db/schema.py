@@ -63,6 +63,9 @@ windows = Table(
     Column("paused_since", DateTime, nullable=True),
 )
 
+# A window that is not closed is staffed, though maybe for a moment not calling.
+WINDOW_STAFFED = windows.c.status != "closed"
+
 # Every pause (暂停服务) and absence (A/B post away) of a window: away time is a scored figure.
 window_absences = Table(
     "window_absences",
