@@ -12,10 +12,13 @@ from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
 from hub.issuing import IssuingRules
+from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.server import WebServer
+from hub.web.settings_api import settings_api
+from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -36,17 +39,21 @@ class Hub:
         with self.engine.begin() as conn:
             sync_catalogue(conn, self.catalogue, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
+            matrix = read_matrix(conn)
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
+        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
-                                        self.calendar, IssuingRules(self.catalogue, self.calendar))
+                                        self.calendar, self.issuing)
+        self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
+                                 self.issuing, self.clock)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes,
                                   alert_wait_minutes=settings.rules.alert_wait_minutes,
                                   alert_queue_length=settings.rules.alert_queue_length,
-                                  warnings=self.warnings)
+                                  warnings=self.warnings, settings=settings_api(self.live))
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
 
     def warnings(self) -> list[str]:

@@ -17,7 +17,8 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
     """Insert new services and windows, update changed ones, deactivate removed services.
 
     A window's open/closed state and the ticket it serves survive a restart; only
-    its name, kind and services come from the file.
+    its name, kind and services come from the file, and its services only until a
+    manager changes them while the hall runs.
     """
     known = set(conn.scalars(select(services.c.code)))
     in_file = set()
@@ -59,6 +60,8 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
         conn.execute(update(staff).where(staff.c.number.in_(gone_staff)).values(active=False))
 
     existing = set(conn.scalars(select(windows.c.number)))
+    edited = set(conn.scalars(select(windows.c.number)
+                              .where(windows.c.services_edited_at.is_not(None))))
     for w in catalogue.windows:
         if w.number in existing:
             conn.execute(
@@ -71,6 +74,11 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
                                        serving_ticket_id=None, call_seq=0, updated_at=now,
                                        post_a=w.post_a, post_b=w.post_b)
             )
+        if w.number in edited:  # a manager's choice outlives the file (hub/window_matrix.py)
+            log.info("window %s: services set by a manager; the catalogue's list is not applied "
+                     "(`./hallq admin matrix reset %s` hands it back to the file)",
+                     w.number, w.number)
+            continue
         conn.execute(delete(window_services).where(window_services.c.window_number == w.number))
         if w.services:
             conn.execute(insert(window_services),

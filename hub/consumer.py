@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from hub import hall_state
@@ -41,6 +44,8 @@ from protocol.messages import HubStatus, QueueState, WindowState
 log = logging.getLogger(__name__)
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
+T = TypeVar("T")
+Job = Callable[[Connection], Any]
 QUEUE_STATE_EVERY = 0.25  # seconds between two queue summaries at most
 
 
@@ -62,6 +67,8 @@ class RequestConsumer:
         self._queue_dirty = False
         self._queue_sent = 0.0
         self._day: date | None = None  # the service day the hub has closed the past for
+        self._jobs: queue.SimpleQueue[tuple[Job, Callable[[Any], None] | None, Future[Any]]] = \
+            queue.SimpleQueue()
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-mqtt", daemon=True)
@@ -84,6 +91,21 @@ class RequestConsumer:
         """Say we are offline and leave; unacknowledged requests stay with the broker."""
         self._stop.set()
         self._thread.join(timeout=10)
+
+    def run(self, job: Callable[[Connection], T], after: Callable[[T], None] | None = None,
+            timeout: float = 10.0) -> T:
+        """Run `job` in its own transaction on the hub's thread, between two batches of
+        requests; `after(result)` runs there once it has committed. Every screen then gets
+        the state again. Raises what `job` raised, or TimeoutError (the job then never runs)
+        when the hub is not serving (no broker)."""
+        done: Future[T] = Future()
+        self._jobs.put((job, after, done))
+        try:
+            return done.result(timeout)
+        except FutureTimeout:
+            if done.cancel():
+                raise TimeoutError("the hub is not serving requests now") from None
+            return done.result()  # it started meanwhile: it finishes soon
 
     # ------------------------------------------------------------ the thread
 
@@ -121,11 +143,31 @@ class RequestConsumer:
             if self.client.loop(timeout=QUEUE_STATE_EVERY / 2) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._close_past_days()
+            self._run_jobs()
             republish = self._republish
             if self._batch or republish:
                 messages, self._batch, self._republish = self._batch, [], False
                 self._apply_until_done(messages, republish)
             self._publish_queue_state(force=republish)
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                job, after, done = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    result = job(conn)
+                if after is not None:
+                    after(result)
+            except Exception as exc:  # the caller gets it; the hall goes on
+                done.set_exception(exc)
+                continue
+            done.set_result(result)
+            self._republish = True
 
     def _close_past_days(self) -> None:
         """Once per new service day (and at start): close what earlier days left waiting."""

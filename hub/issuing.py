@@ -1,10 +1,13 @@
 """Whether a ticket may be issued now: service hours and the daily cap (放号量).
 
-Hours are spans on working days and on days off (Chinese working days, see
-hub/work_calendar.py); outside them the refusal names the next opening. The cap
-counts kiosk tickets of the service today; the guide desk may still issue
-(manual service stays, 国办发〔2020〕45号). Tickets issued before closing are
-still served after it (延时服务制): only issuing stops.
+Hours are spans on working days, weekends (双休日) and statutory holidays (Chinese
+working days, see hub/work_calendar.py); outside them the refusal names the next
+opening. An item's hours are its own when the catalogue sets them; otherwise those of
+the windows that serve it: an item is issued while any of its windows is in hours, so a
+weekend duty window (双休日服务制) opens its items on Saturdays and nothing else. The cap
+counts kiosk tickets of the service today; the guide desk may still issue (manual service
+stays, 国办发〔2020〕45号). Tickets issued before closing are still served after it
+(延时服务制): only issuing stops.
 """
 
 from __future__ import annotations
@@ -15,39 +18,64 @@ from hub.catalogue import Catalogue, Hours
 from hub.work_calendar import WorkCalendar
 
 WEEKDAYS_ZH = "一二三四五六日"
+Spans = list[tuple[time, time]]
 
 
-def _spans(hours: Hours, day: date, calendar: WorkCalendar) -> list[tuple[time, time]]:
-    raw = hours.workday if calendar.is_workday(day) else hours.day_off
+def _spans(hours: Hours, day: date, calendar: WorkCalendar) -> Spans:
+    kind = calendar.day_kind(day)
+    raw = {"workday": hours.workday, "weekend": hours.weekend, "holiday": hours.holiday}[kind]
     spans = []
     for span in raw:
         start, end = span.split("-")
         spans.append((time.fromisoformat(start), time.fromisoformat(end)))
-    return sorted(spans)
+    return spans
 
 
 class IssuingRules:
-    """Hours and caps per service, from the catalogue."""
+    """Hours and caps per service, from the catalogue and the live window–service matrix."""
 
-    def __init__(self, catalogue: Catalogue, calendar: WorkCalendar) -> None:
+    def __init__(self, catalogue: Catalogue, calendar: WorkCalendar,
+                 matrix: dict[int, list[str]] | None = None) -> None:
         self.calendar = calendar
         self.hall_hours = catalogue.hours
         self.hours = {s.code: s.hours for s in catalogue.all_services() if s.hours is not None}
+        self.window_hours = {w.number: w.hours for w in catalogue.windows if w.hours is not None}
         self.caps = {s.code: s.daily_cap for s in catalogue.all_services()
                      if s.daily_cap is not None}
+        self.windows_of: dict[str, list[int]] = {}
+        self.use_matrix(matrix if matrix is not None
+                        else {w.number: w.services for w in catalogue.windows})
+
+    def use_matrix(self, matrix: dict[int, list[str]]) -> None:
+        """Follow a changed window–service matrix (replaced whole: other threads read it)."""
+        windows_of: dict[str, list[int]] = {}
+        for window, services in sorted(matrix.items()):
+            for code in services:
+                windows_of.setdefault(code, []).append(window)
+        self.windows_of = windows_of
+
+    def _hours(self, service: str) -> list[Hours]:
+        if service in self.hours:
+            return [self.hours[service]]
+        windows = self.windows_of.get(service)
+        if not windows:
+            return [self.hall_hours]
+        return [self.window_hours.get(w, self.hall_hours) for w in windows]
+
+    def spans(self, service: str, day: date) -> Spans:
+        """When tickets for `service` are issued on `day`: every span of any of its hours."""
+        return sorted({s for h in self._hours(service) for s in _spans(h, day, self.calendar)})
 
     def is_open(self, service: str, local_now: datetime) -> bool:
         """Tickets for `service` may be issued at this local time."""
-        hours = self.hours.get(service, self.hall_hours)
         now = local_now.time()
-        return any(a <= now < b for a, b in _spans(hours, local_now.date(), self.calendar))
+        return any(a <= now < b for a, b in self.spans(service, local_now.date()))
 
     def next_opening(self, service: str, local_now: datetime) -> datetime | None:
         """The next local time tickets are issued, within four weeks; None if never."""
-        hours = self.hours.get(service, self.hall_hours)
         for days in range(29):
             day = local_now.date() + timedelta(days=days)
-            for start, _ in _spans(hours, day, self.calendar):
+            for start, _ in self.spans(service, day):
                 at = datetime.combine(day, start, local_now.tzinfo)
                 if at > local_now:
                     return at

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Literal
 
 import chinese_calendar
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, insert, select
 
 from hub.db.schema import calendar_overrides
 
 log = logging.getLogger(__name__)
+
+DayKind = Literal["workday", "weekend", "holiday"]  # 工作日, 双休日, 法定节假日
 
 
 class WorkCalendar:
     """Which days are working days, with the hall's own overrides first."""
 
     def __init__(self, overrides: dict[date, bool] | None = None) -> None:
+        # replaced whole when managers change it, never mutated: other threads read it
         self.overrides = dict(overrides or {})
         self._warned: set[int] = set()
 
@@ -57,6 +61,18 @@ class WorkCalendar:
                             "days until they are entered", day.year)
             return day.weekday() < 5
 
+    def day_kind(self, day: date) -> DayKind:
+        """A working day, a weekend (双休日) or a statutory holiday (法定节假日)."""
+        if self.is_workday(day):
+            return "workday"
+        if day in self.overrides:  # managers enter holidays; a day they set off is one
+            return "holiday"
+        try:
+            _, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return "weekend" if day.weekday() >= 5 else "holiday"
+        return "holiday" if name is not None else "weekend"
+
     def add_working_days(self, start: date, days: int) -> date:
         """The date `days` working days after `start` (start itself not counted)."""
         day = start
@@ -65,3 +81,18 @@ class WorkCalendar:
             if self.is_workday(day):
                 days -= 1
         return day
+
+
+def set_overrides(conn: Connection, days: dict[date, tuple[bool, str]]) -> dict[date, bool]:
+    """Enter or replace managers' days (day -> (is working day, note)); the overrides now."""
+    if days:
+        conn.execute(delete(calendar_overrides).where(calendar_overrides.c.day.in_(days)))
+        conn.execute(insert(calendar_overrides), [
+            {"day": day, "is_workday": work, "note": note} for day, (work, note) in days.items()])
+    return WorkCalendar.load(conn).overrides
+
+
+def clear_override(conn: Connection, day: date) -> dict[date, bool]:
+    """Remove a manager's day (the national calendar decides it again); the overrides now."""
+    conn.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
+    return WorkCalendar.load(conn).overrides

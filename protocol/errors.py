@@ -38,6 +38,8 @@ class ErrorCode(StrEnum):
     NOT_POSTED = "NOT_POSTED"
     OUTSIDE_HOURS = "OUTSIDE_HOURS"
     CAP_REACHED = "CAP_REACHED"
+    LAST_WINDOW = "LAST_WINDOW"
+    BAD_DATE = "BAD_DATE"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -73,6 +75,8 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.NOT_POSTED: "您不在本窗口的A/B岗上，请联系管理员调整",
     ErrorCode.OUTSIDE_HOURS: "现在不在取号时间",
     ErrorCode.CAP_REACHED: "今日该事项号已发完，可预约其他日期或到导办台咨询",
+    ErrorCode.LAST_WINDOW: "该事项将没有任何窗口办理，请先安排其他窗口",
+    ErrorCode.BAD_DATE: "日期格式有误，请写成2027-01-01",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

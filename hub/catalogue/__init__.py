@@ -25,10 +25,11 @@ Span = Annotated[str, Field(pattern=f"^{_HHMM}-{_HHMM}$")]  # "08:30-12:00"
 
 
 class Hours(_Entry):
-    """When tickets are issued: spans on working days and on days off (周末值班)."""
+    """When tickets are issued: spans on working days, weekends and statutory holidays."""
 
     workday: list[Span] = ["08:30-17:30"]  # 午间服务制: no lunch break by default
-    day_off: list[Span] = []  # weekends and holidays: closed unless a duty span is set
+    weekend: list[Span] = []  # 双休日服务制 (002 annex 2: 9:00-17:00 at duty windows)
+    holiday: list[Span] = []  # 法定节假日: closed unless a span is set
 
 
 class Department(_Entry):
@@ -76,6 +77,7 @@ class Window(_Entry):
     services: list[str]
     post_a: str | None = None  # staff number of the A post (AB角)
     post_b: str | None = None
+    hours: Hours | None = None  # the hall's hours when not set; a duty window opens weekends
 
 
 class Catalogue(_Entry):

@@ -61,6 +61,9 @@ windows = Table(
     Column("pause_reason", String(40), nullable=True),
     Column("away_post", String(1), nullable=True),
     Column("paused_since", DateTime, nullable=True),
+    # set when a manager changed the window's services while the hall ran: from then on the
+    # database, not the catalogue file, decides them (hub/window_matrix.py)
+    Column("services_edited_at", DateTime, nullable=True),
 )
 
 # A window that is not closed is staffed, though maybe for a moment not calling.

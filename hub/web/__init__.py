@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Blueprint, Flask, Response, jsonify, render_template
 
 from hub.state_feed import StateFeed
 
@@ -31,13 +31,15 @@ CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors '
 
 def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
                    away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
-                   alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None
-                   ) -> Flask:
+                   alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None,
+                   settings: Blueprint | None = None) -> Flask:
     """The dashboard app, showing the live state held by `feed`.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
     """
     app = Flask(__name__)
+    if settings is not None:
+        app.register_blueprint(settings)
 
     @app.get("/")
     def dashboard() -> str:

@@ -1,0 +1,170 @@
+"""`./hallq admin`: change the window–service matrix and the calendar of a running hub.
+
+Run on the hub machine; it talks to the hub's settings API (hub/web/settings_api.py),
+so a change takes effect at once, with the same checks as the dashboard will have:
+
+    ./hallq admin matrix                         every window and its services
+    ./hallq admin matrix 5 add GA_JZZ            window 5 also serves GA_JZZ
+    ./hallq admin matrix 5 remove GA_JZZ
+    ./hallq admin matrix 5 set GA_HJQY GA_CSDJ   exactly these
+    ./hallq admin matrix 5 reset                 back to the catalogue file
+    ./hallq admin calendar 2027                  the days entered for 2027
+    ./hallq admin calendar set 2027-01-01 off 元旦
+    ./hallq admin calendar import holidays-2027.txt
+    ./hallq admin calendar clear 2027-01-01
+
+A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
+`2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
+all at once or, on any error, not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from hub.settings import HubSettings
+
+WORDS = {"off": False, "休": False, "work": True, "班": True}
+
+
+class AdminError(Exception):
+    """A refusal or failure, in Chinese, for the person at the terminal."""
+
+
+def call(url: str, method: str, path: str, payload: Any = None) -> dict[str, Any]:
+    """One request to the settings API; its JSON answer, or AdminError with its message."""
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(url.rstrip("/") + "/api/settings" + path, data=data,
+                                 method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            answer: dict[str, Any] = json.load(resp)
+    except urllib.error.HTTPError as err:
+        try:
+            message = json.load(err)["message"]
+        except (ValueError, KeyError):
+            message = f"HTTP {err.code}"
+        raise AdminError(message) from None
+    except (urllib.error.URLError, OSError) as err:
+        raise AdminError(f"连接不到大厅服务器 {url}（{err}）：它在运行吗？") from None
+    return answer
+
+
+def parse_days(lines: list[str]) -> list[dict[str, Any]]:
+    """Holiday-file lines into API days; AdminError names the first bad line."""
+    days: list[dict[str, Any]] = []
+    for n, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2 or parts[1] not in WORDS:
+            raise AdminError(f"第{n}行看不懂：“{raw.strip()}”（应为：2027-01-01 off 元旦）")
+        first, _, last = parts[0].partition("..")
+        try:
+            start = date.fromisoformat(first)
+            end = date.fromisoformat(last) if last else start
+        except ValueError:
+            raise AdminError(f"第{n}行日期有误：“{parts[0]}”（应为2027-01-01）") from None
+        if end < start or (end - start).days > 31:
+            raise AdminError(f"第{n}行日期区间有误：“{parts[0]}”")
+        note = parts[2] if len(parts) > 2 else ""
+        day = start
+        while day <= end:
+            days.append({"day": day.isoformat(), "workday": WORDS[parts[1]], "note": note})
+            day += timedelta(days=1)
+    if not days:
+        raise AdminError("文件里没有日期")
+    return days
+
+
+def show_matrix(url: str, window: int | None) -> None:
+    for row in call(url, "GET", "/window-services")["windows"]:
+        if window is None or row["window"] == window:
+            who = "（管理员已调整）" if row["edited"] else ""
+            print(f"{row['window']:>3}  {row['name']}{who}")
+            print(f"     {' '.join(row['services']) or '（不办理任何事项）'}")
+
+
+def change_matrix(url: str, window: int, verb: str, codes: list[str]) -> None:
+    if verb == "reset":
+        answer = call(url, "DELETE", f"/window-services/{window}")
+    else:
+        current = next((r["services"] for r in call(url, "GET", "/window-services")["windows"]
+                        if r["window"] == window), None)
+        if current is None:
+            raise AdminError(f"没有{window}号窗口")
+        wanted = {"set": codes, "add": [*current, *codes],
+                  "remove": [c for c in current if c not in codes]}[verb]
+        answer = call(url, "PUT", f"/window-services/{window}", {"services": wanted})
+    added, removed = answer["added"], answer["removed"]
+    print(f"{window}号窗口已更新，下一次叫号起生效。新增：{' '.join(added) or '无'}；"
+          f"移除：{' '.join(removed) or '无'}")
+
+
+def show_calendar(url: str, year: int | None) -> None:
+    answer = call(url, "GET", "/calendar" + (f"?year={year}" if year else ""))
+    for y in answer["unknown_years"]:
+        print(f"注意：{y}年的法定节假日和调休安排尚未录入，目前按周一至周五计算工作日")
+    for d in answer["days"]:
+        kind = "上班（调休）" if d["workday"] else "放假"
+        print(f"{d['day']}  {kind}  {d['note']}")
+    if not answer["days"]:
+        print("没有录入的日期：工作日按国家日历（chinesecalendar）计算")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, do it, print the outcome in Chinese; 1 on a refusal."""
+    parser = argparse.ArgumentParser(prog="./hallq admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="the hub's dashboard address (default: this machine)")
+    sub = parser.add_subparsers(dest="what", required=True)
+    m = sub.add_parser("matrix", help="which windows serve which items")
+    m.add_argument("window", type=int, nargs="?")
+    m.add_argument("verb", nargs="?", choices=["set", "add", "remove", "reset"])
+    m.add_argument("codes", nargs="*")
+    c = sub.add_parser("calendar", help="holidays and 调休 working days")
+    c.add_argument("args", nargs="*", metavar="[YEAR | set DAY off|work NOTE | import FILE | "
+                   "clear DAY]")
+    ns = parser.parse_args(argv)
+    url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
+    try:
+        if ns.what == "matrix":
+            if ns.verb is None:
+                show_matrix(url, ns.window)
+            elif ns.verb != "reset" and not ns.codes:
+                raise AdminError("请写出事项编码，例如：matrix 5 add GA_JZZ")
+            else:
+                change_matrix(url, ns.window, ns.verb, ns.codes)
+            return 0
+        args: list[str] = ns.args
+        if not args or args[0].isdigit():
+            show_calendar(url, int(args[0]) if args else None)
+        elif args[0] == "set":
+            days = parse_days([" ".join(args[1:])])
+            call(url, "PUT", "/calendar", {"days": days})
+            print(f"已录入{len(days)}天")
+        elif args[0] == "import" and len(args) == 2:
+            days = parse_days(Path(args[1]).read_text(encoding="utf-8").splitlines())
+            call(url, "PUT", "/calendar", {"days": days})
+            print(f"已录入{len(days)}天")
+        elif args[0] == "clear" and len(args) == 2:
+            call(url, "DELETE", f"/calendar/{args[1]}")
+            print(f"{args[1]}已恢复按国家日历计算")
+        else:
+            parser.error("calendar: 用法见 ./hallq admin --help")
+    except AdminError as err:
+        print(f"出错：{err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Settings managers change while the hall runs: the window–service matrix and the calendar.
+
+Each change is applied on the hub's request thread (`RequestConsumer.run`), in its own
+transaction between two batches of requests, so no call sees half of it. The rules the
+hub keeps in memory follow once it has committed, and every screen gets the state again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import Connection, Engine, select
+
+from hub.catalogue import Catalogue
+from hub.clock import Clock
+from hub.consumer import RequestConsumer
+from hub.db.schema import calendar_overrides
+from hub.issuing import IssuingRules
+from hub.window_matrix import (
+    MatrixChange,
+    WindowServices,
+    describe_matrix,
+    read_matrix,
+    set_window_services,
+)
+from hub.work_calendar import WorkCalendar, clear_override, set_overrides
+from protocol.errors import ErrorCode, UserError
+
+MatrixResult = tuple[MatrixChange, dict[int, list[str]]]
+
+
+class LiveSettings:
+    """What the settings API and `./hallq admin` change, applied safely to a running hub."""
+
+    def __init__(self, engine: Engine, consumer: RequestConsumer, catalogue: Catalogue,
+                 calendar: WorkCalendar, issuing: IssuingRules, clock: Clock) -> None:
+        self.engine = engine
+        self.consumer = consumer
+        self.catalogue = catalogue
+        self.calendar = calendar
+        self.issuing = issuing
+        self.clock = clock
+
+    # ---------------------------------------------------- window–service matrix
+
+    def matrix(self) -> list[WindowServices]:
+        with self.engine.connect() as conn:
+            return describe_matrix(conn)
+
+    def set_window_services(self, window: int, codes: list[str]) -> MatrixChange:
+        """Give a window exactly these services, from the next call on."""
+        now = self.clock.now()
+        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, now))
+
+    def reset_window_services(self, window: int) -> MatrixChange:
+        """Hand a window's services back to the catalogue file."""
+        row = next((w for w in self.catalogue.windows if w.number == window), None)
+        if row is None:
+            raise UserError(ErrorCode.UNKNOWN_WINDOW, f"window {window} not in the catalogue")
+        codes = row.services
+        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, None))
+
+    def _change_matrix(self, change: Callable[[Connection], MatrixChange]) -> MatrixChange:
+        def job(conn: Connection) -> MatrixResult:
+            return change(conn), read_matrix(conn)
+
+        done, _ = self.consumer.run(job, after=lambda r: self.issuing.use_matrix(r[1]))
+        return done
+
+    # ---------------------------------------------------------------- calendar
+
+    def calendar_days(self, year: int | None = None) -> list[tuple[date, bool, str]]:
+        """Managers' days (day, is working day, note), of one year or all."""
+        query = select(calendar_overrides.c.day, calendar_overrides.c.is_workday,
+                       calendar_overrides.c.note).order_by(calendar_overrides.c.day)
+        if year is not None:
+            query = query.where(calendar_overrides.c.day.between(date(year, 1, 1),
+                                                                 date(year, 12, 31)))
+        with self.engine.connect() as conn:
+            return [(d, bool(w), n) for d, w, n in conn.execute(query)]
+
+    def set_calendar_days(self, days: dict[date, tuple[bool, str]]) -> None:
+        """Enter holidays (off) and 调休 days (working) all at once, or none."""
+        self.consumer.run(lambda conn: set_overrides(conn, days), after=self._follow)
+
+    def clear_calendar_day(self, day: date) -> None:
+        """Let the national calendar decide `day` again."""
+        self.consumer.run(lambda conn: clear_override(conn, day), after=self._follow)
+
+    def _follow(self, overrides: dict[date, bool]) -> None:
+        self.calendar.overrides = overrides

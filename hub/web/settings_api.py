@@ -1,0 +1,119 @@
+"""The settings API: the window–service matrix and the calendar, changed while the hall runs.
+
+JSON in and out, one error shape (`{"ok": false, "code": ..., "message": 中文}`).
+Until staff accounts exist (the dashboard issue), it answers only to the hub machine
+itself (`./hallq admin` runs there); PUT and DELETE with a JSON body cannot be sent
+cross-site by a browser without a preflight this API never grants.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.live_settings import LiveSettings
+from protocol.errors import ZH, ErrorCode, UserError
+
+LOOPBACK = {"127.0.0.1", "::1"}
+FORBIDDEN_ZH = "设置只能在大厅服务器本机修改（管理员账号功能上线前）"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WindowServicesBody(_Body):
+    services: list[str] = Field(max_length=500)
+
+
+class CalendarDay(_Body):
+    day: date
+    workday: bool  # true: a 调休 working day; false: a holiday
+    note: str = Field("", max_length=100)
+
+
+class CalendarBody(_Body):
+    days: list[CalendarDay] = Field(min_length=1, max_length=400)
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify(ok=False, code=code, message=message), status
+
+
+def settings_api(live: LiveSettings) -> Blueprint:
+    """The blueprint, mounted at /api/settings."""
+    bp = Blueprint("settings_api", __name__, url_prefix="/api/settings")
+
+    @bp.before_request
+    def only_from_this_machine() -> tuple[Response, int] | None:
+        if request.remote_addr not in LOOPBACK:
+            return _error(403, "FORBIDDEN", FORBIDDEN_ZH)
+        return None
+
+    @bp.errorhandler(UserError)
+    def refused(err: UserError) -> tuple[Response, int]:
+        status = 404 if err.code is ErrorCode.UNKNOWN_WINDOW else 400
+        return _error(status, err.code.value, err.zh)
+
+    @bp.errorhandler(ValidationError)
+    def invalid(err: ValidationError) -> tuple[Response, int]:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        return _error(400, ErrorCode.INVALID.value, f"{ZH[ErrorCode.INVALID]}（{where}）")
+
+    @bp.errorhandler(TimeoutError)
+    def hub_busy(err: TimeoutError) -> tuple[Response, int]:
+        return _error(503, ErrorCode.HUB_ERROR.value,
+                      "大厅服务器暂未连上消息服务器，设置未修改，请稍后再试")
+
+    def body(model: type[_Body]) -> Any:
+        return model.model_validate_json(request.get_data(cache=False) or b"{}")
+
+    @bp.get("/window-services")
+    def matrix() -> Response:
+        """Every window, the services it serves, and whether a manager set them."""
+        return jsonify(ok=True, windows=[
+            {"window": r.window, "name": r.name, "services": r.services, "edited": r.edited}
+            for r in live.matrix()])
+
+    @bp.put("/window-services/<int:window>")
+    def set_window(window: int) -> Response:
+        """Give a window exactly these services, from its next call on."""
+        change = live.set_window_services(window, body(WindowServicesBody).services)
+        return jsonify(ok=True, window=window, added=change.added, removed=change.removed)
+
+    @bp.delete("/window-services/<int:window>")
+    def reset_window(window: int) -> Response:
+        """Hand a window's services back to the catalogue file."""
+        change = live.reset_window_services(window)
+        return jsonify(ok=True, window=window, added=change.added, removed=change.removed)
+
+    @bp.get("/calendar")
+    def calendar() -> Response:
+        """Managers' days (of ?year=), and the years whose holidays nobody entered yet."""
+        year = request.args.get("year", type=int)
+        unknown = live.calendar.unknown_years(live.clock.service_day())
+        days = [{"day": d.isoformat(), "workday": w, "note": n}
+                for d, w, n in live.calendar_days(year)]
+        return jsonify(ok=True, unknown_years=unknown, days=days)
+
+    @bp.put("/calendar")
+    def set_days() -> Response:
+        """Enter holidays and 调休 working days, all or none."""
+        days = body(CalendarBody).days
+        live.set_calendar_days({d.day: (d.workday, d.note) for d in days})
+        return jsonify(ok=True, entered=len(days))
+
+    @bp.delete("/calendar/<day>")
+    def clear_day(day: str) -> Response:
+        """Let the national calendar decide this day again."""
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise UserError(ErrorCode.BAD_DATE, day) from None
+        live.clear_calendar_day(parsed)
+        return jsonify(ok=True)
+
+    return bp
