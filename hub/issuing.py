@@ -64,7 +64,8 @@ class IssuingRules:
 
     def spans(self, service: str, day: date) -> Spans:
         """When tickets for `service` are issued on `day`: every span of any of its hours."""
-        return sorted({s for h in self._hours(service) for s in _spans(h, day, self.calendar)})
+        distinct = {id(h): h for h in self._hours(service)}.values()  # most share the hall's
+        return sorted({s for h in distinct for s in _spans(h, day, self.calendar)})
 
     def is_open(self, service: str, local_now: datetime) -> bool:
         """Tickets for `service` may be issued at this local time."""

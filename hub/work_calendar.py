@@ -26,9 +26,18 @@ class WorkCalendar:
     """Which days are working days, with the hall's own overrides first."""
 
     def __init__(self, overrides: dict[date, bool] | None = None) -> None:
-        # replaced whole when managers change it, never mutated: other threads read it
-        self.overrides = dict(overrides or {})
+        self._overrides = dict(overrides or {})
+        self._kinds: dict[date, DayKind] = {}  # chinesecalendar takes ~20 µs a question
         self._warned: set[int] = set()
+
+    @property
+    def overrides(self) -> dict[date, bool]:
+        """Managers' days: replaced whole when they change, never mutated (threads read it)."""
+        return self._overrides
+
+    @overrides.setter
+    def overrides(self, days: dict[date, bool]) -> None:
+        self._overrides, self._kinds = dict(days), {}
 
     @classmethod
     def load(cls, conn: Connection) -> WorkCalendar:
@@ -63,6 +72,12 @@ class WorkCalendar:
 
     def day_kind(self, day: date) -> DayKind:
         """A working day, a weekend (双休日) or a statutory holiday (法定节假日)."""
+        kinds = self._kinds
+        if (kind := kinds.get(day)) is None:
+            kind = kinds[day] = self._day_kind(day)
+        return kind
+
+    def _day_kind(self, day: date) -> DayKind:
         if self.is_workday(day):
             return "workday"
         if day in self.overrides:  # managers enter holidays; a day they set off is one
