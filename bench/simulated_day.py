@@ -34,9 +34,9 @@ from hub.app import Hub  # noqa: E402
 from hub.clock import ShiftedClock  # noqa: E402
 from hub.db.schema import ticket_events, tickets  # noqa: E402
 from hub.settings import HubSettings  # noqa: E402
-from kiosk.adapters.printer import FilePrinter  # noqa: E402
 from kiosk.core import KioskCore  # noqa: E402
 from kiosk.settings import KioskSettings  # noqa: E402
+from printing.printers import FilePrinter  # noqa: E402
 from protocol.link import DeviceLink  # noqa: E402
 from protocol.messages import TicketCalled  # noqa: E402
 from protocol.settings import DeviceSettings  # noqa: E402

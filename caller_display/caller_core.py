@@ -1,6 +1,7 @@
 """The window caller without its buttons and screen: open, call next, finish, close.
 
-gpiozero buttons and the Kivy window screen (a later issue) call these methods.
+gpiozero buttons and the Kivy window screen (a later issue) call these methods. A case
+finished as 补正 prints its one-time notice (一次性告知单) on the window's printer.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from collections.abc import Sequence
 from typing import Literal
 from uuid import uuid4
 
+from printing.notice_slip import render_notice_slip
+from printing.paper import PaperWidth
+from printing.printers import Printer
 from protocol.link import DeviceLink, State
 from protocol.messages import (
     AnyReply,
     CallNext,
     CallNumber,
+    CaseFinished,
     CaseOutcome,
     CloseWindow,
     ErrorReply,
@@ -36,17 +41,35 @@ from protocol.messages import (
 
 log = logging.getLogger(__name__)
 
+NOTICE_PRINT_FAILED = "告知单打印失败，请手写或重新打印"
+NO_NOTICE_PRINTER = "本窗口未配置打印机，请手写告知单"
+NO_NOTICE = "没有可重新打印的告知单"
+
 
 class CallerCore:
-    """One window's staff actions, and the window's state as the hub last told it."""
+    """One window's staff actions, and the window's state as the hub last told it.
 
-    def __init__(self, link: DeviceLink, window: int, reply_timeout: float = 5.0) -> None:
+    With a printer, a case finished as 补正 prints its one-time notice. The finish stands
+    whether or not the slip prints (the hub has recorded it): `notice_error` then holds
+    what the screen says, and `reprint_notice()` tries again.
+    """
+
+    def __init__(self, link: DeviceLink, window: int, reply_timeout: float = 5.0, *,
+                 printer: Printer | None = None, paper_mm: PaperWidth = 80,
+                 hall_name: str = "") -> None:
         self.link = link
         self.window = window
         self.reply_timeout = reply_timeout
+        self.printer = printer
+        self.paper_mm = paper_mm
+        self.hall_name = hall_name
         self.state: WindowState | None = None
+        self.last_notice: CaseFinished | None = None  # the last 补正 finish, for reprints
+        self.notice_error: str | None = None  # Chinese, for the screen; None: it printed
         self._state_lock = threading.Lock()
+        self._print_lock = threading.Lock()
         link.on_state = self.on_state
+        link.on_late_reply = self._on_late_reply
 
     def on_state(self, state: State, live: bool) -> None:
         """Keep our window's retained state: after a restart we know whom we serve."""
@@ -79,9 +102,18 @@ class CallerCore:
         ticket_id = self._serving()
         if ticket_id is None:
             return None
-        return self._ask(FinishCase(request_id=uuid4(), window=self.window, ticket_id=ticket_id,
-                                    outcome=outcome, reason=reason, missing=list(missing),
-                                    departments=list(departments)))
+        reply = self._ask(FinishCase(request_id=uuid4(), window=self.window,
+                                     ticket_id=ticket_id, outcome=outcome, reason=reason,
+                                     missing=list(missing), departments=list(departments)))
+        if isinstance(reply, CaseFinished) and reply.case.outcome == "incomplete":
+            self._print_notice(reply)
+        return reply
+
+    def reprint_notice(self) -> str | None:
+        """Print the last 补正 notice again; None when it printed, else what the screen says."""
+        if self.last_notice is None:
+            return NO_NOTICE
+        return self._print_notice(self.last_notice)
 
     def recall(self) -> AnyReply | None:
         """Call the person being served once more; None when we serve nobody."""
@@ -122,6 +154,36 @@ class CallerCore:
     def resume(self) -> AnyReply | None:
         """Back at the window."""
         return self._ask(ResumeWindow(request_id=uuid4(), window=self.window))
+
+    def _print_notice(self, done: CaseFinished) -> str | None:
+        """Print a 补正 notice, keeping the case for reprints; the error text, or None."""
+        with self._print_lock:
+            self.last_notice = done
+            case = done.case
+            if self.printer is None:
+                log.warning("window %s: no printer for the notice of %s", self.window,
+                            case.number)
+                self.notice_error = NO_NOTICE_PRINTER
+                return self.notice_error
+            try:
+                self.printer.print_bytes(render_notice_slip(
+                    case, hall_name=self.hall_name, window_name=done.window.name,
+                    paper_mm=self.paper_mm))
+            except Exception:  # any printer failure: USB, paper, python-escpos missing
+                log.exception("window %s: notice of %s did not print", self.window,
+                              case.number)
+                self.notice_error = NOTICE_PRINT_FAILED
+            else:
+                log.info("window %s: notice of %s printed", self.window, case.number)
+                self.notice_error = None
+            return self.notice_error
+
+    def _on_late_reply(self, reply: AnyReply) -> None:
+        """A 补正 finish answered after a timeout or a restart still prints its notice."""
+        if (isinstance(reply, CaseFinished) and reply.case.window == self.window
+                and reply.case.outcome == "incomplete"):
+            log.info("late finish of %s", reply.case.number)
+            self._print_notice(reply)
 
     def _serving(self) -> int | None:
         return self.state.ticket_id if self.state else None

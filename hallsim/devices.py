@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 from caller_display.caller_core import CallerCore
-from kiosk.adapters.printer import FilePrinter
 from kiosk.core import KioskCore
 from kiosk.settings import KioskSettings
+from printing.printers import FilePrinter
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, NoShowRecorded, TicketCalled, TicketTransferred
 from protocol.settings import DeviceSettings, MqttSettings

@@ -9,9 +9,9 @@ import logging
 from dataclasses import dataclass
 from uuid import uuid4
 
-from kiosk.adapters.printer import Printer
 from kiosk.settings import KioskSettings
 from kiosk.ticket_print import render_ticket
+from printing.printers import Printer
 from protocol.codes import ticket_code
 from protocol.link import DeviceLink
 from protocol.messages import AnyReply, ErrorReply, IssueTicket, TicketIssued

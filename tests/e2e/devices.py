@@ -6,9 +6,9 @@ from pathlib import Path
 
 from caller_display.caller_core import CallerCore
 from hub.app import Hub
-from kiosk.adapters.printer import FilePrinter
 from kiosk.core import KioskCore
 from kiosk.settings import KioskSettings
+from printing.printers import FilePrinter, Printer
 from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
 
@@ -22,6 +22,8 @@ def kiosk(make_link: LinkFactory, tmp_path: Path, hub: Hub, device_id: str = "ki
     return KioskCore(settings, link, FilePrinter(tmp_path / f"{device_id}.escpos"))
 
 
-def caller(make_link: LinkFactory, window: int) -> CallerCore:
-    """The caller of one window."""
-    return CallerCore(make_link(DeviceClass.CALLER, f"caller-{window}"), window)
+def caller(make_link: LinkFactory, window: int, printer: Printer | None = None,
+           hall_name: str = "") -> CallerCore:
+    """The caller of one window, with the printer for its 补正 notices if given."""
+    return CallerCore(make_link(DeviceClass.CALLER, f"caller-{window}"), window,
+                      printer=printer, hall_name=hall_name)

@@ -11,9 +11,9 @@ from uuid import uuid4
 from hallsim.broker import Broker
 from hub.app import Hub
 from hub.settings import HubSettings
-from kiosk.adapters.printer import FilePrinter
 from kiosk.core import KioskCore
 from kiosk.settings import KioskSettings
+from printing.printers import FilePrinter
 from protocol import topics
 from protocol.link import DeviceLink
 from protocol.messages import AnyReply, IssueTicket, TicketIssued

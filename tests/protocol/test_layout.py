@@ -1,5 +1,6 @@
-"""The layout rules: programs never import each other, protocol imports none of ours,
-and each program loads only its own extra's dependencies."""
+"""The layout rules: programs never import each other, only the shared packages; protocol
+imports none of ours, printing only protocol; each program loads only its extra's
+dependencies."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ("hub", "kiosk", "caller_display")
-OURS = (*PROGRAMS, "protocol", "hallsim")
+SHARED = ("protocol", "printing")
+OURS = (*PROGRAMS, *SHARED, "hallsim")
 
 
 def imported_packages(package: str) -> set[str]:
@@ -31,18 +33,24 @@ def imported_packages(package: str) -> set[str]:
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_programs_import_only_protocol(program: str) -> None:
-    assert imported_packages(program) <= {"protocol"}
+def test_programs_import_only_the_shared_packages(program: str) -> None:
+    assert imported_packages(program) <= set(SHARED)
 
 
 def test_protocol_imports_none_of_ours() -> None:
     assert imported_packages("protocol") == set()
 
 
+def test_printing_imports_only_protocol() -> None:
+    assert imported_packages("printing") == {"protocol"}
+
+
 @pytest.mark.parametrize(("modules", "forbidden"), [
     (["kiosk.core", "kiosk.ticket_print"], ["flask", "sqlalchemy", "kivy"]),
     (["caller_display.caller_core", "caller_display.main_screen"], ["flask", "sqlalchemy",
                                                                      "escpos"]),
+    (["printing.printers", "printing.notice_slip"], ["flask", "sqlalchemy", "kivy",
+                                                     "escpos"]),  # escpos on first slip
     (["hub.app"], ["kivy", "escpos"]),
 ])
 def test_each_program_needs_only_its_extra(modules: list[str], forbidden: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Ticket printers: anything that takes rendered ESC/POS bytes and puts them on paper."""
+"""Printers: anything that takes a slip's ESC/POS bytes and puts them on paper."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ log = logging.getLogger(__name__)
 
 
 class Printer(Protocol):
-    """Prints ESC/POS bytes made by `kiosk.ticket_print.render_ticket`."""
+    """Prints ESC/POS bytes laid out by `printing.slip.Slip` (tickets, notices)."""
 
     def print_bytes(self, data: bytes) -> None:
-        """Send one ticket's bytes to the paper."""
+        """Send one slip's bytes to the paper."""
         ...
 
 
 class FilePrinter:
-    """Appends each ticket's bytes to a file: the stand-in for demos and tests."""
+    """Appends each slip's bytes to a file: the stand-in for demos and tests."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -49,7 +49,7 @@ class UsbEscposPrinter:
         in_ep: int = 0x82,
         out_ep: int = 0x01,
     ) -> None:
-        from escpos.printer import Usb  # lazy: pyusb and libusb exist only on the kiosk
+        from escpos.printer import Usb  # lazy: pyusb and libusb exist only where a printer is
 
         # timeout_ms bounds each USB write; python-escpos's default 0 waits forever.
         self._usb: Usb = Usb(vendor_id, product_id, timeout=timeout_ms, in_ep=in_ep,
