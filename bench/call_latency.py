@@ -21,12 +21,11 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.hall import bench_hall  # noqa: E402
+from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from protocol.link import DeviceLink, State  # noqa: E402
 from protocol.messages import (  # noqa: E402
     CallNext,
     FinishCase,
-    IssueTicket,
     OpenWindow,
     TicketCalled,
     WindowState,
@@ -68,10 +67,7 @@ def main() -> None:
         kiosk, caller, display = (link(DeviceClass.KIOSK, "kiosk-1"),
                                   link(DeviceClass.CALLER, "caller-5"),
                                   link(DeviceClass.DISPLAY, "main-screen"))
-        pending = [kiosk.send(IssueTicket(request_id=uuid4(), service=SERVICE))
-                   for _ in range(args.calls)]
-        for pr in pending:
-            assert pr.wait(30) is not None
+        tickets_in_hand(kiosk, SERVICE, args.calls)
         caller.send(OpenWindow(request_id=uuid4(), window=WINDOW)).wait(5)
         time.sleep(0.5)
         latencies: list[float] = []

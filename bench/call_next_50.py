@@ -31,14 +31,13 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.hall import bench_hall  # noqa: E402
+from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from hub.catalogue import DEFAULT_CATALOGUE  # noqa: E402
 from protocol import topics  # noqa: E402
 from protocol.link import DeviceLink, new_client  # noqa: E402
 from protocol.messages import (  # noqa: E402
     CallNext,
     FinishCase,
-    IssueTicket,
     OpenWindow,
     TicketCalled,
     parse_reply,
@@ -125,10 +124,7 @@ def main() -> None:
                                DeviceClass.KIOSK)
             kiosk.start()
             kiosk.wait_connected(10)
-            pending = [kiosk.send(IssueTicket(request_id=uuid4(), service=SERVICE))
-                       for _ in range(args.windows * args.calls)]
-            for pr in pending:
-                assert pr.wait(60) is not None
+            tickets_in_hand(kiosk, SERVICE, args.windows * args.calls)
             kiosk.stop()
             caller_mqtt = hall.broker.settings_for(DeviceClass.CALLER)
             for w in numbers:

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import uuid4
 
 from hallsim.broker import Broker
 from hallsim.hub_process import HubProcess
+from protocol.link import DeviceLink
+from protocol.messages import ConfirmTicket, IssueTicket, TicketIssued
 
 
 @dataclass
@@ -39,3 +42,17 @@ def bench_hall(workdir: Path | None = None, catalogue: Path | None = None
         finally:
             hub.stop()
             broker.stop()
+
+
+def tickets_in_hand(kiosk: DeviceLink, service: str, count: int, timeout: float = 60) -> None:
+    """Issue `count` tickets and confirm each as printed, as a kiosk does: only then do
+    windows call them (no ghost tickets)."""
+    issued = [kiosk.send(IssueTicket(request_id=uuid4(), service=service)) for _ in range(count)]
+    confirms = []
+    for pending in issued:
+        reply = pending.wait(timeout)
+        assert isinstance(reply, TicketIssued), reply
+        confirms.append(kiosk.send(ConfirmTicket(request_id=uuid4(), ticket_id=reply.ticket.id,
+                                                 how="printed")))
+    for pending in confirms:
+        assert pending.wait(timeout) is not None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 
+from hub import hall_state, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -18,10 +20,13 @@ from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.server import WebServer
 from hub.web.settings_api import settings_api
+from hub.web.ticket_page import TicketPages
 from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
 
 log = logging.getLogger(__name__)
+
+NOT_FOR_PHONES = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}  # loopback or unspecified
 
 
 class Hub:
@@ -40,21 +45,33 @@ class Hub:
             sync_catalogue(conn, self.catalogue, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
+            catalogue_state = hall_state.catalogue_state(
+                conn, self.catalogue.hall_name,
+                [(d.code, d.name) for d in self.catalogue.departments])
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
         self.issuing = IssuingRules(self.catalogue, self.calendar, matrix)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
-                                        self.calendar, self.issuing)
+                                        self.calendar, self.issuing, catalogue_state,
+                                        self.feed.update_device)
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
                                  self.issuing, self.clock)
+        ticket_key = ticket_links.load_key(self.engine, self.clock.now())
+        self.ticket_pages = TicketPages(self.engine, self.clock, ticket_key,
+                                        self.catalogue.hall_name)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes,
                                   alert_wait_minutes=settings.rules.alert_wait_minutes,
                                   alert_queue_length=settings.rules.alert_queue_length,
-                                  warnings=self.warnings, settings=settings_api(self.live))
+                                  warnings=self.warnings, settings=settings_api(self.live),
+                                  ticket_page=self.ticket_pages.blueprint())
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
+        self.ticket_base_url = settings.public_url or self.http.url
+        # known only now that the server has its port; the consumer's thread starts later
+        self.consumer.ctx = replace(self.consumer.ctx, hall_id=settings.hall_id, links=ticket_links
+                                    .TicketLinks(ticket_key, self.ticket_base_url))
 
     def warnings(self) -> list[str]:
         """What managers must act on, shown on top of the dashboard."""
@@ -70,10 +87,15 @@ class Hub:
         self.consumer.start()
         self.http.start()
         log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
+        if self.settings.public_url is None and self.settings.http_host in NOT_FOR_PHONES:
+            log.warning("tickets link to %s, which phones cannot open: set HALLQ_HUB_HTTP_HOST "
+                        "and HALLQ_HUB_PUBLIC_URL (the hub's address on the hall's Wi-Fi)",
+                        self.ticket_base_url)
 
     def stop(self) -> None:
         self.consumer.stop()
         self.http.stop()
+        self.ticket_pages.close()
         self.engine.dispose()
 
 

@@ -39,11 +39,13 @@ from hub.work_calendar import WorkCalendar
 from protocol import topics
 from protocol.errors import ErrorCode
 from protocol.link import new_client
-from protocol.messages import HubStatus, QueueState, WindowState
+from protocol.messages import CatalogueState, DeviceStatus, HubStatus, QueueState, WindowState
+from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
+DeviceHandler = Callable[[DeviceClass, str, DeviceStatus], None]
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
 QUEUE_STATE_EVERY = 0.25  # seconds between two queue summaries at most
@@ -54,13 +56,17 @@ class RequestConsumer:
 
     def __init__(self, settings: HubSettings, engine: Engine, clock: Clock,
                  on_states: StatesHandler, calendar: WorkCalendar | None = None,
-                 issuing: IssuingRules | None = None) -> None:
+                 issuing: IssuingRules | None = None, catalogue: CatalogueState | None = None,
+                 on_device: DeviceHandler | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.clock = clock
         self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar(),
                                issuing=issuing)
         self.on_states = on_states
+        self.catalogue = catalogue
+        self.on_device = on_device
+        self._minute = -1  # the queue state is published at least once a minute: hours pass
         self.applied = 0  # requests committed since start (for the status line)
         self._batch: list[mqtt.MQTTMessage] = []
         self._republish = False
@@ -78,7 +84,7 @@ class RequestConsumer:
         self.client.will_set(topics.hub_status_topic(hall),
                              HubStatus(status="offline").model_dump_json(), qos=1, retain=True)
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda c, u, msg: self._batch.append(msg)
+        self.client.on_message = self._on_message
 
     def start(self) -> None:
         """Connect with a persistent session: requests sent while we were down wait for us."""
@@ -213,12 +219,33 @@ class RequestConsumer:
         if reason.is_failure:
             log.error("broker refused the hub: %s", reason)
             return
-        client.subscribe(topics.requests_filter(self.settings.hall_id), qos=1)
-        client.publish(topics.hub_status_topic(self.settings.hall_id),
+        hall = self.settings.hall_id
+        client.subscribe(topics.requests_filter(hall), qos=1)
+        client.subscribe(topics.device_status_filter(hall), qos=1)
+        client.publish(topics.hub_status_topic(hall),
                        HubStatus(status="online").model_dump_json(), qos=1, retain=True)
+        if self.catalogue is not None:
+            client.publish(topics.catalogue_state_topic(hall), self.catalogue.model_dump_json(),
+                           qos=1, retain=True)
         self._republish = True  # every screen gets the truth again
         self._connected.set()
         log.info("hub connected to %s:%s", self.settings.mqtt.host, self.settings.mqtt.port)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Requests wait for the next batch; a device's status goes to the dashboard now."""
+        device = topics.parse_device_status_topic(msg.topic)
+        if device is None:
+            self._batch.append(msg)
+            return
+        client.ack(msg.mid, msg.qos)
+        if not msg.payload or self.on_device is None:
+            return
+        try:
+            status = DeviceStatus.model_validate_json(msg.payload)
+        except ValueError:
+            log.warning("unreadable status from %s/%s", *device)
+            return
+        self.on_device(device[0], device[1], status)
 
     def _apply(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         answers: list[Answer] = []
@@ -253,11 +280,14 @@ class RequestConsumer:
         """The queue summary, at most every QUEUE_STATE_EVERY seconds: screens need no more,
         and under a burst it would cost more than the tickets themselves."""
         now = time.monotonic()
+        minute = self.clock.now().minute
+        if minute != self._minute:  # issuing hours open and close with no request
+            self._minute, self._queue_dirty = minute, True
         if not force and not (self._queue_dirty and now - self._queue_sent >= QUEUE_STATE_EVERY):
             return
         try:
             with self.engine.connect() as conn:
-                state = hall_state.queue_state(conn, self.clock)
+                state = hall_state.queue_state(conn, self.clock, self.ctx.issuing)
         except OperationalError:
             log.exception("could not read the queue summary; will try again")
             return

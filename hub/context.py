@@ -11,6 +11,7 @@ from hub.clock import Clock
 from hub.issuing import IssuingRules
 from hub.rules import QueueRules
 from hub.sign_in_guard import SignInGuard
+from hub.ticket_links import TicketLinks
 from hub.work_calendar import WorkCalendar
 from protocol.messages import Reply, Request
 
@@ -24,6 +25,8 @@ class HallContext:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     sign_in_guard: SignInGuard = field(default_factory=SignInGuard)
     issuing: IssuingRules | None = None  # hours and caps; None: always open, no cap
+    hall_id: str = ""  # this hall: an appointment code of another hall is refused
+    links: TicketLinks | None = None  # each ticket's page for phones; None: no page served
 
 
 @dataclass

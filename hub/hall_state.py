@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
 from hub.db.schema import WINDOW_STAFFED, cases, services, staff, tickets, window_services, windows
-from hub.wait_estimate import DEFAULT_SERVICE_S, average_service_s, estimate_s
+from hub.issuing import IssuingRules
+from hub.wait_estimate import DEFAULT_SERVICE_S, average_service_s, estimates_now
+from protocol.errors import ZH, ErrorCode
 from protocol.messages import (
     OUTCOME_ZH,
     CaseRecord,
+    CatalogueState,
+    DepartmentInfo,
     QueueState,
+    ServiceInfo,
     ServiceQueue,
     StaffCard,
     Ticket,
@@ -82,12 +88,27 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
                        updated_at=clock.local(updated_at))
 
 
+def catalogue_state(conn: Connection, hall_name: str,
+                    departments: list[tuple[str, str]]) -> CatalogueState:
+    """What kiosks list: the active items with their 一次性告知, in prefix order."""
+    rows = conn.execute(select(services).where(services.c.active)
+                        .order_by(services.c.prefix, services.c.code)).mappings()
+    infos = [ServiceInfo(code=r["code"], name=r["name"], kind=r["kind"],
+                         department=r["department_code"], prefix=r["prefix"],
+                         conditions=r["conditions"], materials=r["materials"],
+                         legal_days=r["legal_days"], promised_days=r["promised_days"],
+                         fee=r["fee"], items=r["bundle_items"]) for r in rows]
+    return CatalogueState(hall_name=hall_name, services=infos,
+                          departments=[DepartmentInfo(code=c, name=n) for c, n in departments])
+
+
 def all_window_numbers(conn: Connection) -> list[int]:
     return list(conn.scalars(select(windows.c.number).order_by(windows.c.number)))
 
 
-def queue_state(conn: Connection, clock: Clock) -> QueueState:
-    """Waiting per active service and the day's totals."""
+def queue_state(conn: Connection, clock: Clock, issuing: IssuingRules | None = None
+                ) -> QueueState:
+    """Waiting per active service, whether kiosks may issue it now, and the day's totals."""
     day = clock.service_day()
     waiting: dict[str, int] = {}
     oldest: dict[str, datetime] = {}
@@ -126,6 +147,12 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         .where(tickets.c.service_day == day, tickets.c.status == "finished",
                tickets.c.service_seconds.is_not(None))
         .group_by(tickets.c.service_code))}
+    estimates = estimates_now(conn, day, now)
+    kiosk_today: dict[str, int] = dict(conn.execute(
+        select(tickets.c.service_code, func.count())
+        .where(tickets.c.service_day == day, tickets.c.priority.is_(None),
+               tickets.c.status != "void")
+        .group_by(tickets.c.service_code)).all())
     return QueueState(
         service_day=day,
         services=[
@@ -133,13 +160,13 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
                 service=r.code, name=r.name, prefix=r.prefix, waiting=waiting.get(r.code, 0),
                 open_windows=open_windows.get(r.code, 0),
                 avg_service_s=service_times.get(r.code, DEFAULT_SERVICE_S),
-                est_wait_s=estimate_s(waiting.get(r.code, 0), open_windows.get(r.code, 0),
-                                      service_times.get(r.code, DEFAULT_SERVICE_S)),
+                est_wait_s=estimates.get(r.code),
                 longest_wait_s=max(0, round((now - oldest[r.code]).total_seconds()))
-                if r.code in oldest else 0)
+                if r.code in oldest else 0,
+                **_issuing(issuing, r.code, clock.local(now), kiosk_today.get(r.code, 0)))
             for r in rows
         ],
-        issued=sum(by_status.values()),
+        issued=sum(n for s, n in by_status.items() if s not in ("pending", "void")),
         waiting=by_status.get("waiting", 0),
         called=sum(by_status.get(s, 0) for s in ("called", "finished", "no_show")),
         finished=by_status.get("finished", 0),
@@ -147,6 +174,19 @@ def queue_state(conn: Connection, clock: Clock) -> QueueState:
         windows_open=windows_open,
         updated_at=clock.local(clock.now()),
     )
+
+
+def _issuing(rules: IssuingRules | None, service: str, local_now: datetime,
+             kiosk_today: int) -> dict[str, Any]:
+    """What a kiosk shows before the tap: open, or why not and when it opens."""
+    if rules is None:
+        return {}
+    if not rules.is_open(service, local_now):
+        return {"issuing": "outside_hours", "notice": rules.closed_message(service, local_now)}
+    cap = rules.cap(service)
+    if cap is not None and kiosk_today >= cap:
+        return {"issuing": "cap_reached", "notice": ZH[ErrorCode.CAP_REACHED]}
+    return {}
 
 
 def ticket(conn: Connection, clock: Clock, ticket_id: int) -> Ticket:

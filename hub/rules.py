@@ -16,3 +16,6 @@ class QueueRules(BaseModel):
     away_limit_minutes: int = Field(3, ge=1, le=60)  # 002 annex 1 §6: back within 3 minutes
     alert_wait_minutes: int = Field(30, ge=1, le=480)  # the dashboard flags a longer wait
     alert_queue_length: int = Field(20, ge=1, le=1000)  # … and a longer queue
+    # an appointment's QR code gives a ticket from this long before its slot starts …
+    check_in_before_minutes: int = Field(30, ge=0, le=240)
+    check_in_after_minutes: int = Field(15, ge=0, le=240)  # … until this long after it ends

@@ -29,5 +29,8 @@ class HubSettings(BaseSettings):
     start_at: datetime | None = None  # demos and tests: the hall's clock starts at this local time
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
+    # The address citizens' phones open the ticket page at (the QR on each ticket), e.g.
+    # "http://192.168.1.10:8080"; None: the dashboard's own address (see README).
+    public_url: str | None = Field(None, pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
     rules: QueueRules = QueueRules()
     batch_max: int = Field(64, ge=1, le=1000)  # requests committed in one transaction at most

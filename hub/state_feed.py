@@ -6,7 +6,10 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from protocol.messages import QueueState, WindowState
+from protocol.messages import PRINTER_ZH, DeviceStatus, QueueState, WindowState
+from protocol.topics import DeviceClass
+
+CLASS_ZH = {"kiosk": "取号机", "caller": "窗口叫号器", "display": "大厅显示屏", "guide": "导办台"}
 
 
 class StateFeed:
@@ -17,6 +20,7 @@ class StateFeed:
         self._version = 0
         self._queue: QueueState | None = None
         self._windows: dict[int, WindowState] = {}
+        self._devices: dict[tuple[str, str], DeviceStatus] = {}
 
     def update(self, queue: QueueState | None, windows: Iterable[WindowState]) -> None:
         """Record what the hub just published and wake every waiting page."""
@@ -28,8 +32,16 @@ class StateFeed:
             self._version += 1
             self._cond.notify_all()
 
+    def update_device(self, device_class: DeviceClass, device_id: str,
+                      status: DeviceStatus) -> None:
+        """Record a device's own status (online, printer) and wake every waiting page."""
+        with self._cond:
+            self._devices[(device_class.value, device_id)] = status
+            self._version += 1
+            self._cond.notify_all()
+
     def snapshot(self) -> tuple[int, dict[str, Any]]:
-        """(version, JSON-ready state): {"queue": QueueState | None, "windows": [WindowState]}."""
+        """(version, JSON-ready state): the queue, the windows and the devices."""
         with self._cond:
             return self._version, self._as_dict()
 
@@ -44,4 +56,16 @@ class StateFeed:
         return {
             "queue": self._queue.model_dump(mode="json") if self._queue else None,
             "windows": [self._windows[n].model_dump(mode="json") for n in sorted(self._windows)],
+            "devices": [_device_row(c, d, self._devices[(c, d)]) for c, d in sorted(self._devices)],
         }
+
+
+def _device_row(device_class: str, device_id: str, status: DeviceStatus) -> dict[str, Any]:
+    """A device as the dashboard lists it, with its problem in Chinese (None: all well)."""
+    problem = None
+    if status.status == "offline":
+        problem = "离线"
+    elif status.printer not in (None, "ok"):
+        problem = PRINTER_ZH[status.printer or "error"]
+    return {"device_class": device_class, "class_zh": CLASS_ZH.get(device_class, device_class),
+            "device_id": device_id, **status.model_dump(mode="json"), "problem": problem}

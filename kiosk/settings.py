@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from protocol.settings import DeviceSettings
@@ -18,3 +20,26 @@ class KioskSettings(DeviceSettings):
     hall_name: str = "示范县政务服务中心"
     printer: Literal["file", "usb"] = "file"
     paper_mm: Literal[58, 80] = 80
+    chinese: Literal["font", "raster"] = "font"  # raster: for printers with no Chinese font
+    printer_check_s: float = Field(10.0, gt=0)  # how often a broken printer is asked again
+    printer_file: Path | None = None  # printer "file": None writes data_dir/<device_id>.escpos
+    usb_vendor_id: int = Field(0x0416, ge=0, le=0xFFFF)  # printer "usb": set your printer's IDs
+    usb_product_id: int = Field(0x5011, ge=0, le=0xFFFF)
+    # The camera for appointment QR codes: the Pi's (picamera2), a folder of images (the
+    # demo, a bench), or none (no 我有预约 scanning on this kiosk).
+    camera: Literal["none", "picamera2", "folder"] = "none"
+    camera_folder: Path | None = None  # camera "folder": the images, read in turn, looping
+
+    # The touch screen (kiosk/app.py).
+    idle_timeout_s: float = Field(60.0, gt=0)  # untouched this long, a screen goes back home
+    ticket_shown_s: float = Field(15.0, gt=0)  # a printed ticket's confirmation stays this long
+    fullscreen: bool = False  # True on the hall's kiosks; a window while developing
+    window_width: int = Field(1280, ge=320)
+    window_height: int = Field(800, ge=240)
+    show_cursor: bool = True  # False on a touch-only kiosk
+    font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Roboto has no CJK
+    ui_scale: float = Field(1.0, ge=0.5, le=3.0)  # every text size; 1.0 suits 1280×800
+    elder_scale: float = Field(1.35, ge=1.0, le=2.0)  # 长辈模式: text this much larger
+    # 长辈模式 offers only these items (what older people come for most), in this order.
+    elder_items: tuple[str, ...] = ("GA_SFZHL", "RS_SBKSL", "YB_MTB", "YB_SGBX")
+    help_desk_place: str = ""  # where the 导办台 is, e.g. "大厅入口右侧"; shown on the help page

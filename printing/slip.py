@@ -8,22 +8,38 @@ from the profile, which is CP932 on the 58 mm one.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from printing.paper import COLUMNS, PROFILE, PaperWidth, check_paper, wrap
+from printing.raster import DEFAULT_FONT, Align, Feed, QrCode, Step, TextLine, draw_slip
 
 if TYPE_CHECKING:
     from escpos.printer import Dummy
+    from PIL import Image
+
+ChineseMode = Literal["font", "raster"]  # the printer's own Chinese font, or a picture
 
 FS_CHINESE_ON = b"\x1c\x26"  # FS &
 FS_CHINESE_OFF = b"\x1c\x2e"  # FS .
 
 
 class Slip:
-    """One slip being laid out: text lines, character sizes, QR code, cut."""
+    """One slip being laid out: text lines, character sizes, QR code, cut.
 
-    def __init__(self, paper_mm: PaperWidth) -> None:
+    Every step is also kept, so the same slip can be drawn as a picture: the preview,
+    and the whole slip as one raster image for printers with no Chinese font.
+    """
+
+    def __init__(self, paper_mm: PaperWidth, chinese: ChineseMode = "font",
+                 font_path: Path = DEFAULT_FONT) -> None:
         check_paper(paper_mm)
+        self.chinese = chinese
+        self.font_path = font_path
+        self.steps: list[Step] = []
+        self._align: Align = "left"
+        self._size = (1, 1)
+        self._bold = False
         # Lazy: a window caller that never prints never needs python-escpos.
         from escpos.printer import Dummy
 
@@ -42,13 +58,17 @@ class Slip:
         """Characters of width 1 that fit on a line at the current character width."""
         return COLUMNS[self.paper_mm] // self._width
 
-    def align(self, where: Literal["left", "center", "right"]) -> None:
+    def align(self, where: Align) -> None:
         """Align the following lines and QR codes."""
+        self._align = where
         self._p.set(align=where)
 
     def style(self, *, bold: bool | None = None, size: tuple[int, int] | None = None) -> None:
         """Set bold and the character size (width, height multipliers); None keeps it."""
+        if bold is not None:
+            self._bold = bold
         if size is not None:
+            self._size = size
             width, height = size
             self._p.set(bold=bold, custom_size=True, width=width, height=height)
             self._width = width
@@ -59,11 +79,14 @@ class Slip:
         """Print one line as it is: ASCII as plain bytes, anything else in Chinese mode."""
         if not text.isprintable():
             raise ValueError(f"slip text must have no control characters: {text!r}")
+        self.steps.append(TextLine(text, self._align, self._size, self._bold))
+        if self.chinese == "raster":
+            return
         if text.isascii():
             self._p._raw(text.encode("ascii"))
         else:
             self._p._raw(FS_CHINESE_ON + text.encode("gb18030") + FS_CHINESE_OFF)
-        self.feed()
+        self._newline()
 
     def wrapped(self, text: str, *, indent: str = "") -> None:
         """Print text over as many lines as the paper needs, continuation lines indented."""
@@ -71,16 +94,30 @@ class Slip:
             self.line(part)
 
     def feed(self) -> None:
-        """Print the buffer and feed one line (LF)."""
-        self._p._raw(b"\n")
+        """Feed one empty line (LF)."""
+        self.steps.append(Feed())
+        self._newline()
+
+    def _newline(self) -> None:
+        if self.chinese == "font":
+            self._p._raw(b"\n")
 
     def qr(self, data: str, *, size: int) -> None:
         """A native QR code (GS ( k) with modules of `size` dots."""
         if not data:
             raise ValueError("QR data is empty: python-escpos would silently print no QR code")
-        self._p.qr(data, native=True, size=size)
+        self.steps.append(QrCode(data, size, self._align))
+        if self.chinese == "font":
+            self._p.qr(data, native=True, size=size)
+
+    def picture(self) -> Image.Image:
+        """The slip as the paper will show it (1 bit, the printer's dots)."""
+        return draw_slip(self.steps, self.paper_mm, self.font_path)
 
     def cut(self) -> bytes:
-        """Cut the paper and return the slip's bytes."""
+        """Cut the paper and return the slip's bytes (in raster mode: one picture, then cut)."""
+        if self.chinese == "raster":
+            self._p.set(align="left")
+            self._p.image(self.picture(), impl="bitImageRaster", center=False)
         self._p.cut()
         return bytes(self._p.output)

@@ -24,6 +24,8 @@ from protocol.messages import (
     MAX_PAYLOAD_BYTES,
     REPLIES,
     REQUESTS,
+    CatalogueState,
+    DeviceStatus,
     HubStatus,
     QueueState,
     WindowState,
@@ -31,7 +33,8 @@ from protocol.messages import (
 from protocol.topics import DeviceClass
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
-STATES: tuple[type[BaseModel], ...] = (WindowState, QueueState, HubStatus)
+STATES: tuple[type[BaseModel], ...] = (WindowState, QueueState, CatalogueState, HubStatus,
+                                       DeviceStatus)
 QOS = 1  # every HallQ publish is QoS 1: at least once, made safe by request_id
 
 TITLE = "# HallQ MQTT protocol"
@@ -105,10 +108,17 @@ def _topics_section() -> str:
                  _link(WindowState)])
     rows.append([_code(topics.queue_state_topic(hall)), "hub → all", str(QOS), "yes",
                  _link(QueueState)])
+    rows.append([_code(topics.catalogue_state_topic(hall)), "hub → all", str(QOS), "yes",
+                 _link(CatalogueState)])
     rows.append([_code(topics.hub_status_topic(hall)), "hub (its last will: broker) → all",
                  str(QOS), "yes", _link(HubStatus)])
+    for sender in _senders():
+        rows.append([_code(topics.device_status_topic(hall, sender, device)),
+                     f"{sender.value} (its last will: broker) → hub", str(QOS), "yes",
+                     _link(DeviceStatus)])
     subs = [
-        f"- hub: {_code(topics.requests_filter(hall))}",
+        f"- hub: {_code(topics.requests_filter(hall))} and "
+        f"{_code(topics.device_status_filter(hall))}",
         f"- each device: its reply topic and {_code(topics.states_filter(hall))}",
     ]
     return "\n".join([

@@ -38,8 +38,18 @@ class ErrorCode(StrEnum):
     NOT_POSTED = "NOT_POSTED"
     OUTSIDE_HOURS = "OUTSIDE_HOURS"
     CAP_REACHED = "CAP_REACHED"
+    UNKNOWN_TICKET = "UNKNOWN_TICKET"
+    TICKET_VOID = "TICKET_VOID"
+    TICKET_IN_HAND = "TICKET_IN_HAND"
     LAST_WINDOW = "LAST_WINDOW"
     BAD_DATE = "BAD_DATE"
+    NOT_APPOINTMENT = "NOT_APPOINTMENT"
+    APPOINTMENT_WRONG_HALL = "APPOINTMENT_WRONG_HALL"
+    APPOINTMENT_BAD_SIGNATURE = "APPOINTMENT_BAD_SIGNATURE"
+    APPOINTMENT_WRONG_DAY = "APPOINTMENT_WRONG_DAY"
+    APPOINTMENT_TOO_EARLY = "APPOINTMENT_TOO_EARLY"
+    APPOINTMENT_TOO_LATE = "APPOINTMENT_TOO_LATE"
+    APPOINTMENT_USED = "APPOINTMENT_USED"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -75,8 +85,19 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.NOT_POSTED: "您不在本窗口的A/B岗上，请联系管理员调整",
     ErrorCode.OUTSIDE_HOURS: "现在不在取号时间",
     ErrorCode.CAP_REACHED: "今日该事项号已发完，可预约其他日期或到导办台咨询",
+    ErrorCode.UNKNOWN_TICKET: "没有找到这张号票，请重新取号",
+    ErrorCode.TICKET_VOID: "该号已作废，请重新取号",
+    ErrorCode.TICKET_IN_HAND: "该号已在排队中，不能作废",
     ErrorCode.LAST_WINDOW: "该事项将没有任何窗口办理，请先安排其他窗口",
     ErrorCode.BAD_DATE: "日期格式有误，请写成2027-01-01",
+    # appointment check-in at the kiosk's camera; the hub gives the dates and times it knows
+    ErrorCode.NOT_APPOINTMENT: "这不是预约二维码，请出示预约成功后的二维码",
+    ErrorCode.APPOINTMENT_WRONG_HALL: "该预约不在本服务大厅办理，请到预约的服务大厅取号",
+    ErrorCode.APPOINTMENT_BAD_SIGNATURE: "预约二维码无效，请到导办台咨询",
+    ErrorCode.APPOINTMENT_WRONG_DAY: "今天不是您预约的日期",
+    ErrorCode.APPOINTMENT_TOO_EARLY: "还没到预约时段，请稍后再来取号",
+    ErrorCode.APPOINTMENT_TOO_LATE: "预约时段已过，请现场取号或重新预约",
+    ErrorCode.APPOINTMENT_USED: "该预约已取号",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 

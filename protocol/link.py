@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from protocol import topics
 from protocol.messages import (
     AnyReply,
+    CatalogueState,
+    DeviceStatus,
     HubStatus,
     QueueState,
     Request,
@@ -35,7 +37,7 @@ from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
 
-State = WindowState | QueueState | HubStatus
+State = WindowState | QueueState | CatalogueState | HubStatus
 StateHandler = Callable[[State, bool], None]  # (state, live): live is False for retained replays
 ReplyHandler = Callable[[AnyReply], None]
 
@@ -133,6 +135,11 @@ class DeviceLink:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self._status_topic = topics.device_status_topic(settings.hall_id, device_class,
+                                                        settings.device_id)
+        self.status = DeviceStatus(status="online")
+        self.client.will_set(self._status_topic, DeviceStatus(status="offline").model_dump_json(),
+                             qos=1, retain=True)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -143,9 +150,24 @@ class DeviceLink:
         self.client.loop_start()
         self._resender.start()
 
+    def set_status(self, **changes: object) -> None:
+        """Tell the hub (retained) something about this device, e.g. `printer="no_paper"`."""
+        self.status = self.status.model_copy(update=changes)
+        if self._connected.is_set():
+            self.client.publish(self._status_topic, self.status.model_dump_json(), qos=1,
+                                retain=True)
+
     def stop(self) -> None:
-        """Disconnect; unanswered requests stay in the outbox for the next start."""
+        """Say we are offline and disconnect; unanswered requests stay in the outbox."""
         self._stop.set()
+        if self._connected.is_set():  # a clean disconnect sends no last will: say it
+            info = self.client.publish(self._status_topic,
+                                       DeviceStatus(status="offline").model_dump_json(), qos=1,
+                                       retain=True)
+            try:
+                info.wait_for_publish(timeout=1.0)
+            except (RuntimeError, ValueError):
+                pass
         self.client.disconnect()
         self.client.loop_stop()
         if self._resender.is_alive():
@@ -205,6 +227,7 @@ class DeviceLink:
             return
         client.subscribe(self._reply_topic, qos=1)
         client.subscribe(topics.states_filter(self.settings.hall_id), qos=1)
+        client.publish(self._status_topic, self.status.model_dump_json(), qos=1, retain=True)
         self._connected.set()
         for entry in self.outbox.pending():  # whatever waited while we were away
             self._publish(entry.request_id, entry.topic, entry.payload)
@@ -245,6 +268,8 @@ class DeviceLink:
             return WindowState.model_validate_json(payload)
         if topic == topics.queue_state_topic(hall):
             return QueueState.model_validate_json(payload)
+        if topic == topics.catalogue_state_topic(hall):
+            return CatalogueState.model_validate_json(payload)
         if topic == topics.hub_status_topic(hall):
             return HubStatus.model_validate_json(payload)
         return None

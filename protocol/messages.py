@@ -228,9 +228,52 @@ class ResumeWindow(Request):
     window: WindowNo
 
 
+HandOver = Literal["printed", "screen", "phone", "unsure"]
+# How the citizen got the ticket: printed; shown on the kiosk's screen (printer out) and
+# confirmed with a tap; taken onto the phone (paperless); or the kiosk restarted in the
+# middle of printing and cannot tell, so it counts the ticket as given (never strand one).
+VoidReason = Literal["not_taken", "citizen_left"]
+# not_taken: shown on screen after a print failure, nobody tapped 我已记下; citizen_left:
+# the hub's answer came after the citizen had given up waiting at the kiosk.
+
+
+class ConfirmTicket(Request):
+    """Kiosk: the citizen has the ticket; only now does it join the queue (no ghost tickets)."""
+
+    ACTION: ClassVar[str] = "confirm_ticket"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
+
+    ticket_id: int = Field(ge=1)
+    how: HandOver
+
+
+class VoidTicket(Request):
+    """Kiosk: the number reached nobody; it is recorded with the reason and never called."""
+
+    ACTION: ClassVar[str] = "void_ticket"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
+
+    ticket_id: int = Field(ge=1)
+    reason: VoidReason
+
+
+class CheckIn(Request):
+    """Kiosk: a citizen showed an appointment's QR code at the camera; give them a number.
+
+    `code` is the QR code's text as read, whatever it is: the hub tells an appointment
+    code from anything else. The reply is a `TicketIssued`, pending until the kiosk
+    confirms, as for `IssueTicket`.
+    """
+
+    ACTION: ClassVar[str] = "check_in"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
+
+    code: str = Field(min_length=1, max_length=512)
+
+
 REQUESTS: tuple[type[Request], ...] = (
-    IssueTicket, IssuePriorityTicket, SignIn, SignOut, OpenWindow, CloseWindow, CallNext,
-    FinishCase,
+    IssueTicket, IssuePriorityTicket, ConfirmTicket, VoidTicket, CheckIn,
+    SignIn, SignOut, OpenWindow, CloseWindow, CallNext, FinishCase,
     Recall, NoShow, CallNumber, TransferTicket, PauseWindow, StepAway, ResumeWindow,
 )
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
@@ -249,7 +292,8 @@ class Ticket(Message):
     department: str
     service_day: date
     issued_at: datetime
-    status: Literal["waiting", "called", "finished", "no_show", "closed"]
+    # pending: numbered, not yet in the citizen's hand (never called); void: it never was
+    status: Literal["pending", "waiting", "called", "finished", "no_show", "closed", "void"]
     window: WindowNo | None = None
     recalls: int = Field(0, ge=0)  # calls after the first
     target_window: WindowNo | None = None  # after a transfer to a window
@@ -303,6 +347,9 @@ class WindowState(Message):
     updated_at: datetime
 
 
+Issuing = Literal["open", "outside_hours", "cap_reached", "closed"]
+
+
 class ServiceQueue(Message):
     """Waiting figures of one service."""
 
@@ -314,6 +361,8 @@ class ServiceQueue(Message):
     avg_service_s: int = Field(0, ge=0)  # today's average call → finish (or the default)
     est_wait_s: int | None = None  # a newcomer's estimated wait; None: no window open
     longest_wait_s: int = Field(0, ge=0)  # how long the oldest waiting ticket has waited
+    issuing: Issuing = "open"  # whether a kiosk may give a ticket now
+    notice: str | None = None  # Chinese, why not and when it opens ("下次取号时间：…")
 
 
 class QueueState(Message):
@@ -328,6 +377,53 @@ class QueueState(Message):
     no_show: int = Field(0, ge=0)  # 过号
     windows_open: int = Field(ge=0)
     updated_at: datetime
+
+
+class ServiceInfo(Message):
+    """One item (or 一件事 bundle) as the kiosk shows it: 一次性告知 before the ticket."""
+
+    code: ServiceCode
+    name: str
+    kind: Literal["item", "bundle"]
+    department: str  # department code
+    prefix: str
+    conditions: list[str]
+    materials: list[str]
+    legal_days: int = Field(ge=0)
+    promised_days: int = Field(ge=0)  # 0: done on the spot (即办件)
+    fee: str
+    items: list[ServiceCode] = []  # a bundle's items
+
+
+class DepartmentInfo(Message):
+    """A department stationed in the hall (进驻部门)."""
+
+    code: str
+    name: str
+
+
+class CatalogueState(Message):
+    """Retained: what can be applied for in this hall, for the kiosk's pages."""
+
+    hall_name: str
+    departments: list[DepartmentInfo]
+    services: list[ServiceInfo]  # active ones only
+
+
+PrinterCondition = Literal["ok", "paper_low", "no_paper", "no_answer", "error"]
+PRINTER_ZH: dict[str, str] = {
+    "ok": "打印机正常", "paper_low": "打印纸将用完", "no_paper": "打印机缺纸",
+    "no_answer": "打印机无响应",
+    "error": "打印机故障",
+}
+
+
+class DeviceStatus(Message):
+    """Retained, published by each device on its own topic; its last will says offline."""
+
+    status: Literal["online", "offline"]
+    printer: PrinterCondition | None = None  # None: the device has no printer
+    detail: str | None = Field(None, max_length=200)  # English, for the log and the dashboard
 
 
 class HubStatus(Message):
@@ -354,12 +450,32 @@ class Done(Reply):
 
 
 class TicketIssued(Done):
-    """A number was given; `waiting_before` is how many wait ahead of it."""
+    """A number was given; `waiting_before` is how many wait ahead of it.
+
+    A kiosk's ticket is `pending` until the kiosk confirms the citizen has it.
+    """
 
     kind: Literal["ticket_issued"] = "ticket_issued"
     ticket: Ticket
     waiting_before: int = Field(ge=0)
     est_wait_s: int | None = None  # see hub/wait_estimate.py; None: no window open now
+    track_url: str | None = None  # the ticket's live page for the citizen's phone
+
+
+class TicketConfirmed(Done):
+    """The ticket is in the citizen's hand and in the queue (or was already)."""
+
+    kind: Literal["ticket_confirmed"] = "ticket_confirmed"
+    ticket: Ticket
+    waiting_before: int = Field(ge=0)
+    est_wait_s: int | None = None
+
+
+class TicketVoided(Done):
+    """The number reached nobody; it is never called."""
+
+    kind: Literal["ticket_voided"] = "ticket_voided"
+    ticket: Ticket
 
 
 class WindowChanged(Done):
@@ -411,12 +527,13 @@ class ErrorReply(Reply):
 
 
 AnyReply = Annotated[
-    TicketIssued | WindowChanged | TicketCalled | CaseFinished | NoShowRecorded
-    | TicketTransferred | ErrorReply,
+    TicketIssued | TicketConfirmed | TicketVoided | WindowChanged | TicketCalled
+    | CaseFinished | NoShowRecorded | TicketTransferred | ErrorReply,
     Field(discriminator="kind"),
 ]
-REPLIES: tuple[type[Reply], ...] = (TicketIssued, WindowChanged, TicketCalled, CaseFinished,
-                                    NoShowRecorded, TicketTransferred, ErrorReply)
+REPLIES: tuple[type[Reply], ...] = (TicketIssued, TicketConfirmed, TicketVoided, WindowChanged,
+                                    TicketCalled, CaseFinished, NoShowRecorded,
+                                    TicketTransferred, ErrorReply)
 reply_adapter: TypeAdapter[AnyReply] = TypeAdapter(AnyReply)
 
 

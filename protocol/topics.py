@@ -61,6 +61,31 @@ def hub_status_topic(hall_id: str) -> str:
     return f"{ROOT}/{hall_id}/state/hub"
 
 
+def catalogue_state_topic(hall_id: str) -> str:
+    """Retained catalogue: departments and items with their conditions and materials."""
+    return f"{ROOT}/{hall_id}/state/catalogue"
+
+
+def device_status_topic(hall_id: str, device_class: DeviceClass, device_id: str) -> str:
+    """Retained status a device publishes about itself (online, printer); will: offline."""
+    return f"{ROOT}/{hall_id}/{device_class.value}/{device_id}/status"
+
+
+def device_status_filter(hall_id: str) -> str:
+    """Subscription that gives the hub every device's status."""
+    return f"{ROOT}/{hall_id}/+/+/status"
+
+
+def parse_device_status_topic(topic: str) -> tuple[DeviceClass, str] | None:
+    """(device class, device id) of a device status topic; None when it is not one."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[0] != ROOT or parts[4] != "status":
+        return None
+    if parts[2] not in DeviceClass.__members__.values() or not _ID.fullmatch(parts[3]):
+        return None
+    return DeviceClass(parts[2]), parts[3]
+
+
 def states_filter(hall_id: str) -> str:
     """Subscription to every retained state topic of a hall."""
     return f"{ROOT}/{hall_id}/state/#"
@@ -107,6 +132,7 @@ def broker_acl() -> str:
     lines = [
         "# Written by HallQ from protocol/topics.py; do not edit by hand.",
         f"pattern write {ROOT}/+/%u/%c/req/+",
+        f"pattern write {ROOT}/+/%u/%c/status",
         f"pattern read {ROOT}/+/%u/%c/reply",
         "",
         f"user {DeviceClass.HUB.value}",

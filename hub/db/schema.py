@@ -110,7 +110,8 @@ tickets = Table(
     Column("seq", Integer, nullable=False),
     Column("number", String(8), nullable=False),
     Column("service_day", Date, nullable=False),
-    # waiting | called | finished | no_show | closed (left at the end of the day)
+    # pending (numbered, not yet in hand) | waiting | called | finished | no_show
+    # | closed (left at the end of the day) | void (reached nobody: never called)
     Column("status", String(10), nullable=False),
     Column("issued_at", DateTime, nullable=False),
     Column("called_at", DateTime, nullable=True),
@@ -124,8 +125,14 @@ tickets = Table(
     Column("service_seconds", Integer, nullable=True),  # last call → finish
     Column("closed_reason", String(40), nullable=True),  # why a ticket was closed unserved
     Column("window_number", Integer, ForeignKey("windows.number"), nullable=True),
+    # no ghost tickets: how the citizen got it (printed | screen | phone | unsure), and when
+    Column("handed_over", String(8), nullable=True),
+    Column("confirmed_at", DateTime, nullable=True),
+    # the appointment checked in with this ticket (hub/handlers/check_in.py): one ticket each
+    Column("appointment_id", String(32), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
+    Index("ix_tickets_appointment", "appointment_id", unique=True),
 )
 
 # Every request the hub has answered, with its answer: a replay gets the same reply.
@@ -192,4 +199,14 @@ staff = Table(
     Column("photo", String(200), nullable=False),
     Column("pin_hash", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
+)
+
+# Secrets of the hall, made at first start and kept with its data: the keys that sign
+# ticket-page links and appointment codes and hash ID numbers (never stored in clear).
+hall_keys = Table(
+    "hall_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(128), nullable=False),  # hex
+    Column("created_at", DateTime, nullable=False),
 )

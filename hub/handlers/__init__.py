@@ -17,7 +17,13 @@ from hub.handlers.calls import (
     on_recall,
     on_transfer,
 )
-from hub.handlers.tickets import on_issue_priority_ticket, on_issue_ticket
+from hub.handlers.check_in import on_check_in
+from hub.handlers.tickets import (
+    on_confirm_ticket,
+    on_issue_priority_ticket,
+    on_issue_ticket,
+    on_void_ticket,
+)
 from hub.handlers.windows import (
     on_close_window,
     on_open_window,
@@ -30,7 +36,9 @@ from hub.handlers.windows import (
 from protocol.messages import (
     CallNext,
     CallNumber,
+    CheckIn,
     CloseWindow,
+    ConfirmTicket,
     FinishCase,
     IssuePriorityTicket,
     IssueTicket,
@@ -44,11 +52,15 @@ from protocol.messages import (
     SignOut,
     StepAway,
     TransferTicket,
+    VoidTicket,
 )
 
 HANDLERS: dict[type[Request], Handler] = {
     IssueTicket: on_issue_ticket,
     IssuePriorityTicket: on_issue_priority_ticket,
+    ConfirmTicket: on_confirm_ticket,
+    VoidTicket: on_void_ticket,
+    CheckIn: on_check_in,
     SignIn: on_sign_in,
     SignOut: on_sign_out,
     OpenWindow: on_open_window,

@@ -1,83 +1,159 @@
-"""The estimated wait a kiosk shows: people ahead, open windows, today's service time."""
+"""The estimated wait a citizen reads on the ticket and the screens (hub/wait_estimate.py).
+
+Each case here is played at real windows through the hub; times of cases are made by
+moving the hall's clock between the call and the finish. Expected figures are worked out
+from the rule in words: the windows call in the hub's order, each case taking its
+service's average today (leaning on the hall's, itself leaning on 8 minutes early on).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from uuid import uuid4
 
-from sqlalchemy import update
-
+from caller_display.caller_core import CallerCore
 from hub.app import Hub
-from hub.db.schema import tickets
-from hub.wait_estimate import DEFAULT_SERVICE_S, average_service_s, estimate_s
+from hub.clock import ShiftedClock
+from hub.wait_estimate import DEFAULT_SERVICE_S
+from kiosk.core import KioskCore
+from protocol.messages import (
+    IssuePriorityTicket,
+    QueueState,
+    ServiceQueue,
+    TicketCalled,
+    TicketIssued,
+    TicketTransferred,
+)
+from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually
 
-
-def test_the_estimate_rule() -> None:
-    assert estimate_s(ahead=0, open_windows=2, service_s=300) == 0
-    assert estimate_s(ahead=3, open_windows=2, service_s=300) == 600  # two rounds of two
-    assert estimate_s(ahead=4, open_windows=2, service_s=300) == 600
-    assert estimate_s(ahead=3, open_windows=0, service_s=300) is None
-    assert average_service_s(2, 100.0) == DEFAULT_SERVICE_S, "too few cases to trust"
-    assert average_service_s(3, 100.4) == 100
+DEFAULT = DEFAULT_SERVICE_S  # 8 minutes, before the day has cases
 
 
-def test_ticket_and_queue_carry_the_estimate(hub: Hub, make_link: LinkFactory,
-                                             tmp_path: Path) -> None:
-    k = kiosk(make_link, tmp_path, hub)
-    first = k.take_ticket("GA_HJQY").issued
-    assert first is not None and first.est_wait_s is None, "no window open: no guess"
-    for n in (5, 6):  # both serve 户口迁移
-        caller(make_link, n).open()
-    issued = [k.take_ticket("GA_HJQY").issued for _ in range(4)]
-    assert [i.waiting_before for i in issued if i] == [1, 2, 3, 4]
-    assert [i.est_wait_s for i in issued if i] == [
-        DEFAULT_SERVICE_S, DEFAULT_SERVICE_S, 2 * DEFAULT_SERVICE_S, 2 * DEFAULT_SERVICE_S]
-    # the day's data: three finished cases of 4, 5 and 6 minutes
-    with hub.engine.begin() as conn:
-        ids = [t.ticket.id for t in issued[:3] if t]
-        for tid, secs in zip(ids, (240, 300, 360), strict=True):
-            conn.execute(update(tickets).where(tickets.c.id == tid)
-                         .values(status="finished", service_seconds=secs))
-    later = k.take_ticket("GA_HJQY").issued
-    assert later is not None and later.waiting_before == 2  # the first ticket and the fourth
-    assert later.est_wait_s == 300
-    screen = make_link_queue(make_link)
-    def fresh():  # type: ignore[no-untyped-def]
-        q = next((s for s in screen() if s.service == "GA_HJQY"), None)
-        return q if q is not None and q.waiting == 3 else None
-
-    q = eventually(fresh, what="the queue state of 户口迁移 after the last ticket")
-    assert (q.waiting, q.open_windows, q.avg_service_s, q.est_wait_s) == (3, 2, 300, 600)
+def lean(cases: list[int], prior: float) -> float:
+    """A few cases' average leaning on `prior` as if three more cases had taken it."""
+    return (sum(cases) + 3 * prior) / (len(cases) + 3)
 
 
-def make_link_queue(make_link: LinkFactory):  # type: ignore[no-untyped-def]
-    """A display link; returns a function giving the services of the latest queue state."""
-    from protocol.messages import QueueState
-    from protocol.topics import DeviceClass
+def move_clock(hub: Hub, minutes: float) -> None:
+    assert isinstance(hub.clock, ShiftedClock)
+    hub.clock.offset += timedelta(minutes=minutes)
 
+
+def estimate(k: KioskCore, service: str) -> int | None:
+    """A new ticket of `service`; the wait printed on it."""
+    issued = k.take_ticket(service).issued
+    assert issued is not None
+    return issued.est_wait_s
+
+
+def serve_case(hub: Hub, k: KioskCore, window: CallerCore, service: str,
+               minutes: float) -> None:
+    """A citizen comes, is called at `window` and served for `minutes`."""
+    k.take_ticket(service)
+    assert isinstance(window.call_next(), TicketCalled)
+    move_clock(hub, minutes)
+    window.finish()
+
+
+def queue_screen(make_link: LinkFactory) -> Callable[[str, int], QueueState]:
+    """A screen; returns a function waiting for the queue state with `waiting` for a service."""
     latest: list[QueueState] = []
     make_link(DeviceClass.DISPLAY, "screen-q",
               on_state=lambda s, live: latest.append(s) if isinstance(s, QueueState) else None)
-    return lambda: latest[-1].services if latest else []
+
+    def state_with(service: str, waiting: int) -> QueueState:
+        def fresh() -> QueueState | None:
+            return latest[-1] if latest and of(latest[-1], service).waiting == waiting else None
+        found: QueueState = eventually(fresh, what=f"the queue of {service}, {waiting} waiting")
+        return found
+
+    return state_with
 
 
-def test_the_queue_says_how_long_the_oldest_has_waited(hub: Hub, make_link: LinkFactory,
+def of(state: QueueState, service: str) -> ServiceQueue:
+    return next(s for s in state.services if s.service == service)
+
+
+def test_no_staffed_window_no_guess(hub: Hub, make_link: LinkFactory, tmp_path: Path) -> None:
+    screen = queue_screen(make_link)
+    assert estimate(kiosk(make_link, tmp_path, hub), "GA_HJQY") is None
+    assert of(screen("GA_HJQY", 1), "GA_HJQY").est_wait_s is None, "nor does the screen"
+
+
+def test_two_windows_take_turns(hub: Hub, make_link: LinkFactory, tmp_path: Path) -> None:
+    k = kiosk(make_link, tmp_path, hub)
+    for n in (5, 6):  # both serve 户口迁移; they are open and nobody is being served
+        caller(make_link, n).open()
+    waits = [estimate(k, "GA_HJQY") for _ in range(5)]
+    # the first two are called at once, the next two after one case, the fifth after two
+    assert waits == [0, 0, DEFAULT, DEFAULT, 2 * DEFAULT]
+    q = of(queue_screen(make_link)("GA_HJQY", 5), "GA_HJQY")
+    assert (q.open_windows, q.est_wait_s) == (2, 2 * DEFAULT), "a sixth would come with the fifth"
+
+
+def test_each_ticket_ahead_counts_its_own_service_time(hub: Hub, make_link: LinkFactory,
                                                        tmp_path: Path) -> None:
-    from datetime import timedelta
+    k = kiosk(make_link, tmp_path, hub)
+    window = caller(make_link, 6)  # 居民身份证, 居住证, 户口迁移: one window for all three
+    window.open()
+    for _ in range(3):
+        serve_case(hub, k, window, "GA_SFZHL", minutes=2)  # 居民身份证 cases go fast today
+    hall = lean([120] * 3, DEFAULT)  # 5 minutes: three short cases, three of the default
+    id_card = lean([120] * 3, hall)  # 3.5 minutes
+    k.take_ticket("GA_SFZHL")
+    k.take_ticket("GA_SFZHL")
+    # 户口迁移 has no case yet today: the hall's average; the two 身份证 ahead share the window
+    assert estimate(k, "GA_HJQY") == round(2 * id_card)
+    q = of(queue_screen(make_link)("GA_HJQY", 1), "GA_JZZ")
+    assert q.est_wait_s == round(2 * id_card + hall), "居住证 waits for all three at window 6"
 
-    from hub.clock import ShiftedClock
 
-    kiosk(make_link, tmp_path, hub).take_ticket("GA_HJQY")
-    assert isinstance(hub.clock, ShiftedClock)
-    hub.clock.offset += timedelta(minutes=31)
-    kiosk(make_link, tmp_path, hub, "kiosk-2").take_ticket("GA_HJQY")  # the queue changes
-    screen = make_link_queue(make_link)
+def test_a_window_in_the_middle_of_a_case_frees_up_sooner(hub: Hub, make_link: LinkFactory,
+                                                          tmp_path: Path) -> None:
+    k = kiosk(make_link, tmp_path, hub)
+    window = caller(make_link, 6)
+    window.open()
+    k.take_ticket("GA_SFZHL")
+    assert isinstance(window.call_next(), TicketCalled)
+    move_clock(hub, 2)
+    assert abs((estimate(k, "GA_SFZHL") or 0) - (DEFAULT - 120)) <= 1, "the case's last 6 min"
+    move_clock(hub, 10)  # the case has lasted 12 minutes, longer than usual
+    assert abs((estimate(k, "GA_SFZHL") or 0) - (DEFAULT / 3 + DEFAULT)) <= 1, \
+        "a third of a case more, then the ticket taken 10 minutes ago"
 
-    def aged():  # type: ignore[no-untyped-def]
-        q = next((s for s in screen() if s.service == "GA_HJQY"), None)
-        return q if q is not None and q.waiting == 2 else None
 
-    q = eventually(aged, what="the queue state after the second ticket")
-    assert 31 * 60 <= q.longest_wait_s < 32 * 60
+def test_a_priority_ticket_waits_only_for_the_case_in_hand(hub: Hub, make_link: LinkFactory,
+                                                           tmp_path: Path) -> None:
+    k = kiosk(make_link, tmp_path, hub)
+    window = caller(make_link, 6)
+    window.open()
+    for _ in range(3):
+        k.take_ticket("GA_SFZHL")
+    assert isinstance(window.call_next(), TicketCalled)  # one served, two waiting
+    guide = make_link(DeviceClass.GUIDE, "guide-desk")
+    elder = guide.send(IssuePriorityTicket(request_id=uuid4(), service="GA_SFZHL",
+                                           group="elderly")).wait(5)
+    assert isinstance(elder, TicketIssued)
+    assert elder.est_wait_s is not None and abs(elder.est_wait_s - DEFAULT) <= 1
+    later = estimate(k, "GA_SFZHL")  # after the case in hand, the elder and the two
+    assert later is not None and abs(later - 4 * DEFAULT) <= 1
+
+
+def test_a_ticket_sent_on_waits_only_for_its_window(hub: Hub, make_link: LinkFactory,
+                                                    tmp_path: Path) -> None:
+    k = kiosk(make_link, tmp_path, hub)
+    front, issue = caller(make_link, 7), caller(make_link, 16)  # 不动产登记, 统一出件
+    front.open()
+    issue.open()
+    k.take_ticket("BDC_ZYDJ")
+    assert isinstance(front.call_next(), TicketCalled)
+    assert isinstance(front.transfer(to_window=16), TicketTransferred)  # to collect the result
+    assert estimate(k, "BDC_ZYDJ") == 0, "window 7 is free: the one sent on is not ahead there"
+    # 一件事 (开办餐馆) is served only by window 16 of the open ones: it waits for the result
+    state = queue_screen(make_link)("BDC_ZYDJ", 2)  # the one sent on and the newcomer
+    assert of(state, "YJS_KBCG").est_wait_s == DEFAULT

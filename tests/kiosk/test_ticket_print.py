@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import qrcode
+from PIL import Image
 from pyzbar.pyzbar import ZBarSymbol, decode
 
-from kiosk.ticket_print import render_ticket
+from kiosk.ticket_print import render_ticket, ticket_picture
 from protocol.messages import Ticket, TicketIssued
 from tests.escpos_reader import read_escpos
 
@@ -101,3 +102,48 @@ def test_the_estimated_wait_is_printed_in_minutes() -> None:
     nobody_ahead = issued(waiting_before=0).model_copy(update={"est_wait_s": 0})
     lines = read_escpos(render_ticket(nobody_ahead, hall_name=HALL, qr_data=QR_DATA)).lines
     assert not any(line.startswith("预计等候") for line in lines)
+
+
+def raster_image(data: bytes) -> Image.Image:
+    """The picture in a slip's GS v 0 raster blocks, stacked as the printer prints them."""
+    blocks: list[Image.Image] = []
+    at = data.find(b"\x1dv0")
+    while at != -1:
+        width_bytes = data[at + 4] + 256 * data[at + 5]
+        height = data[at + 6] + 256 * data[at + 7]
+        body = data[at + 8: at + 8 + width_bytes * height]
+        # ESC/POS raster: a set bit is a black dot; PIL mode "1" counts 1 as white
+        blocks.append(Image.frombytes("1", (width_bytes * 8, height), bytes(~b & 0xFF
+                                                                           for b in body)))
+        at = data.find(b"\x1dv0", at + 8 + len(body))
+    picture = Image.new("1", (blocks[0].width, sum(b.height for b in blocks)), 1)
+    y = 0
+    for block in blocks:
+        picture.paste(block, (0, y))
+        y += block.height
+    return picture
+
+
+@pytest.mark.parametrize("paper_mm", [80, 58])
+def test_the_preview_is_the_ticket_at_the_printers_dots(paper_mm: int) -> None:
+    picture = ticket_picture(issued(), hall_name=HALL, paper_mm=paper_mm,  # type: ignore[arg-type]
+                             qr_data=QR_DATA)
+    assert picture.width == {80: 576, 58: 384}[paper_mm]
+    found = decode(picture.convert("L"), symbols=[ZBarSymbol.QRCODE])
+    assert [c.data.decode() for c in found] == [QR_DATA], "the QR a phone would scan"
+    rows = [picture.crop((0, y, picture.width, y + 1)).getbbox() for y in range(picture.height)]
+    inked = [y for y, box in enumerate(rows) if box is not None]
+    assert len(inked) > 200, "the hall, the big number and the lines are drawn"
+
+
+def test_raster_mode_prints_a_picture_with_no_chinese_font_needed() -> None:
+    raw = render_ticket(issued(), hall_name=HALL, paper_mm=80, qr_data=QR_DATA,
+                        chinese="raster")
+    assert FS_ON not in raw, "no Chinese-mode text for a printer that has no Chinese font"
+    assert raw.endswith(CUT)
+    picture = raster_image(raw)
+    found = decode(picture.convert("L"), symbols=[ZBarSymbol.QRCODE])
+    assert [c.data.decode() for c in found] == [QR_DATA]
+    preview = ticket_picture(issued(), hall_name=HALL, paper_mm=80, qr_data=QR_DATA)
+    assert picture.crop((0, 0) + preview.size).tobytes() == preview.tobytes(), \
+        "what prints is exactly the preview"

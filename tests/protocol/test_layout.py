@@ -5,6 +5,7 @@ dependencies."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,8 @@ def test_printing_imports_only_protocol() -> None:
 
 
 @pytest.mark.parametrize(("modules", "forbidden"), [
-    (["kiosk.core", "kiosk.ticket_print"], ["flask", "sqlalchemy", "kivy"]),
+    (["kiosk.core", "kiosk.ticket_print", "kiosk.ui.texts", "kiosk.ui.theme"],
+     ["flask", "sqlalchemy", "kivy"]),
     (["caller_display.caller_core", "caller_display.main_screen"], ["flask", "sqlalchemy",
                                                                      "escpos"]),
     (["printing.printers", "printing.notice_slip"], ["flask", "sqlalchemy", "kivy",
@@ -59,3 +61,16 @@ def test_each_program_needs_only_its_extra(modules: list[str], forbidden: list[s
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]", f"{modules} loaded {out}"
+
+
+def test_kiosk_app_loads_kivy_without_opening_a_window(tmp_path: Path) -> None:
+    """Only the touch app needs Kivy; importing it must leave the window to `build()`,
+    which sets the window's size and mode first."""
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(tmp_path),
+           "KIVY_LOG_MODE": "PYTHON", "KIVY_NO_CONSOLELOG": "1"}
+    code = ("import sys\nimport kiosk.app\n"
+            "print([m for m in ['kivy', 'kivy.core.window', 'flask', 'sqlalchemy']"
+            " if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=env).stdout.strip()
+    assert out == "['kivy']"

@@ -23,7 +23,12 @@ from protocol.messages import (
     CallNumber,
     CaseFinished,
     CaseRecord,
+    CatalogueState,
+    CheckIn,
     CloseWindow,
+    ConfirmTicket,
+    DepartmentInfo,
+    DeviceStatus,
     ErrorReply,
     FinishCase,
     HubStatus,
@@ -38,6 +43,7 @@ from protocol.messages import (
     Reply,
     Request,
     ResumeWindow,
+    ServiceInfo,
     ServiceQueue,
     SignIn,
     SignOut,
@@ -45,9 +51,12 @@ from protocol.messages import (
     StepAway,
     Ticket,
     TicketCalled,
+    TicketConfirmed,
     TicketIssued,
     TicketTransferred,
+    TicketVoided,
     TransferTicket,
+    VoidTicket,
     WindowChanged,
     WindowState,
     parse_reply,
@@ -85,9 +94,17 @@ REQUEST_SAMPLES: dict[type[Request], Request] = {
     StepAway: StepAway(request_id=RID, window=3, post="B"),
     ResumeWindow: ResumeWindow(request_id=RID, window=3),
     TransferTicket: TransferTicket(request_id=RID, window=3, ticket_id=12, to_window=16),
+    ConfirmTicket: ConfirmTicket(request_id=RID, ticket_id=12, how="printed"),
+    VoidTicket: VoidTicket(request_id=RID, ticket_id=12, reason="citizen_left"),
+    CheckIn: CheckIn(request_id=RID, code="HALLQ:A:hall-1:WyJYcTN2OUprMiIsIkhVS09VX01PVkUiLCIy"
+                                           "MDI0LTA1LTA2IiwiMDk6MDAiLCIwOTozMCJd.h-fLDk6Yldu_4Pwb"),
 }
 REPLY_SAMPLES: dict[type[Reply], Reply] = {
-    TicketIssued: TicketIssued(request_id=RID, ticket=TICKET, waiting_before=4),
+    TicketIssued: TicketIssued(request_id=RID, ticket=TICKET, waiting_before=4,
+                               track_url="http://192.168.1.10:8080/t/abc"),
+    TicketConfirmed: TicketConfirmed(request_id=RID, ticket=TICKET, waiting_before=4,
+                                     est_wait_s=600),
+    TicketVoided: TicketVoided(request_id=RID, ticket=TICKET),
     WindowChanged: WindowChanged(request_id=RID, window=WINDOW),
     TicketCalled: TicketCalled(request_id=RID, ticket=TICKET, window=WINDOW),
     CaseFinished: CaseFinished(request_id=RID, ticket=TICKET, window=WINDOW, case=CaseRecord(
@@ -109,6 +126,14 @@ STATE_SAMPLES: list[BaseModel] = [
                                                       prefix="A", waiting=4, open_windows=2)]),
     HubStatus(status="online"),
     HubStatus(status="offline"),
+    CatalogueState(hall_name="示范县政务服务中心",
+                   departments=[DepartmentInfo(code="GA", name="县公安局")],
+                   services=[ServiceInfo(code="HUKOU_MOVE", name="户口迁移", kind="item",
+                                         department="GA", prefix="A", conditions=["本县户口"],
+                                         materials=["居民户口簿"], legal_days=20,
+                                         promised_days=5, fee="不收费")]),
+    DeviceStatus(status="online", printer="no_paper"),
+    DeviceStatus(status="offline"),
 ]
 
 
@@ -189,10 +214,21 @@ def test_reply_topic_is_not_a_request(device_class: DeviceClass) -> None:
     topics.window_state_topic(HALL, 3),
     topics.queue_state_topic(HALL),
     topics.hub_status_topic(HALL),
+    topics.catalogue_state_topic(HALL),
 ])
 def test_state_topics_reach_devices_not_the_hub(topic: str) -> None:
     assert topic_matches_sub(topics.states_filter(HALL), topic)
     assert not topic_matches_sub(topics.requests_filter(HALL), topic)
+
+
+def test_device_status_reaches_the_hub_only_from_its_device() -> None:
+    topic = topics.device_status_topic(HALL, DeviceClass.KIOSK, "kiosk-1")
+    assert topic_matches_sub(topics.device_status_filter(HALL), topic)
+    assert not topic_matches_sub(topics.requests_filter(HALL), topic)
+    assert not topic_matches_sub(topics.states_filter(HALL), topic)
+    assert topics.parse_device_status_topic(topic) == (DeviceClass.KIOSK, "kiosk-1")
+    assert topics.parse_device_status_topic(topics.queue_state_topic(HALL)) is None
+    assert "pattern write hall/+/%u/%c/status" in topics.broker_acl()
 
 
 def test_window_state_topic_parses_back() -> None:

@@ -76,10 +76,30 @@
     byId("windows").replaceChildren(...rows);
   }
 
+  // Each device's own report: offline, or its printer out of paper or silent, in red.
+  function renderDevices(devices) {
+    const rows = (devices || []).map((d) => {
+      const tr = el("tr", null, d.problem ? "alert" : "");
+      const name = el("td", d.class_zh + " ");
+      name.append(el("span", d.device_id, "window-name"));
+      tr.append(name, el("td", d.problem || "正常", "status"));
+      return tr;
+    });
+    if (rows.length === 0) {
+      const td = el("td", "暂无设备上报", "empty");
+      td.colSpan = 2;
+      const tr = el("tr");
+      tr.append(td);
+      rows.push(tr);
+    }
+    byId("devices").replaceChildren(...rows);
+  }
+
   function render(state) {
     renderTotals(state.queue);
     renderServices(state.queue);
     renderWindows(state.windows);
+    renderDevices(state.devices);
     tickTimers();
   }
 

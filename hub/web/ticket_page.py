@@ -1,0 +1,255 @@
+"""The ticket on the citizen's phone: /t/<token> shows where it stands in the queue, live.
+
+No login: the signed token in the ticket's QR code is the only key (hub/ticket_links.py),
+and the page shows the ticket number and the item, never a name. A wrong or forged token
+gets a 404 that says nothing about any ticket. Phones poll /t/<token>.json every POLL_S
+seconds, not server-sent events: each open stream holds one of waitress's threads, and a
+hall has hundreds of phones.
+
+People ahead are counted in the ticket's own line, in the order of the call rule
+(hub/handlers/calls.py: priority first, then the earliest issued), among waiting tickets
+only (a pending or void number is in no line): the tickets of the same item, or for a
+ticket sent on to a window, what that window calls. The wait is when the first window
+that may call it gets there, as hub/wait_estimate.py plays the queue forward.
+
+Polls stay cheap: the queue is read once per change of the hall (a mark of the waiting
+tickets and the windows, from the queue index) or every SNAPSHOT_MAX_S seconds as the
+estimate moves with the clock, and shared by every phone. On SQLite the page reads
+through its own engine, in deferred read-only transactions: a phone never takes the
+write lock the hub's request thread needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select
+
+from hub import hall_state
+from hub.clock import Clock
+from hub.db.prepared import Prepared
+from hub.db.schema import tickets, windows
+from hub.ticket_links import TicketKey
+from hub.wait_estimate import CaseTimes, Window, _hall_now, windows_done  # as tickets say
+from protocol.messages import Ticket
+
+log = logging.getLogger(__name__)
+
+POLL_S = 5  # how often an open page asks again (hidden pages far less: see ticket.js)
+NEAR = 3  # people ahead at which the page alerts "快轮到您了"
+SNAPSHOT_MAX_S = 5.0  # the shared queue is read again at least this often
+
+STATUS_ZH = {"pending": "待领取", "waiting": "等候中", "finished": "已办结", "no_show": "已过号",
+             "void": "已作废", "closed": "已结束"}
+NOTE_ZH = {
+    "pending": "号票尚未领取：请按取号机屏幕的提示取走号票",
+    "waiting": "请在大厅内或附近等候，留意叫号",
+    "finished": "业务已办结，感谢您的耐心等候",
+    "no_show": "叫号时您未到窗口。如需办理，请到导办台或窗口咨询",
+    "void": "这张号票未被领取，已作废；如需办理请重新取号",
+    "closed": "当日办理时间已结束，这张号票未能办理；请在工作日重新取号",
+}
+FINAL = frozenset({"finished", "void", "closed"})  # the page stops asking
+MISSING_ZH = "没有找到这张号票"
+
+# Changes whenever a ticket joins or leaves the queue or a window calls, pauses or frees.
+_QUEUED = (tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting")
+_MARK = Prepared(select(
+    select(func.count()).where(*_QUEUED).scalar_subquery(),
+    select(func.coalesce(func.sum(tickets.c.id), 0)).where(*_QUEUED).scalar_subquery(),
+    select(func.coalesce(func.sum(windows.c.call_seq), 0)).scalar_subquery(),
+    select(func.max(windows.c.updated_at)).scalar_subquery()))
+
+
+@dataclass
+class Place:
+    """A waiting ticket's place: people ahead in its line, and seconds until it is called."""
+
+    ahead: int
+    wait_s: int | None  # None: no staffed window may call it now
+
+
+@dataclass
+class QueueNow:
+    """The day's waiting tickets in call order and the staffed windows, shared by phones."""
+
+    day: date
+    mark: tuple[Any, ...]
+    built: float  # time.monotonic()
+    staffed: list[Window]
+    order: list[tuple[int, str, int | None, bool]]  # (id, service, sent to window, priority)
+    times: CaseTimes
+    places: dict[int, Place] = field(default_factory=dict)  # worked out as phones ask
+    index: dict[int, int] = field(default_factory=dict)  # ticket id -> place in `order`
+
+    def __post_init__(self) -> None:
+        self.index = {row[0]: k for k, row in enumerate(self.order)}
+
+    def place(self, ticket_id: int) -> Place | None:
+        """Where `ticket_id` stands; None when it is not waiting in this queue."""
+        found = self.places.get(ticket_id)
+        if found is not None:
+            return found
+        k = self.index.get(ticket_id)
+        if k is None:
+            return None
+        _, service, target, _ = self.order[k]
+        before = [(s, t) for _, s, t, _ in self.order[:k]]
+        if target is None:
+            ahead = sum(1 for s, t in before if t is None and s == service)
+        else:  # sent on to a window: everyone that window calls before it
+            serves = next((w.services for w in self.staffed if w.number == target), frozenset())
+            ahead = sum(1 for s, t in before if t == target or (t is None and s in serves))
+        wait = None
+        for window, at in windows_done(self.staffed, before, self.times):
+            if (window.number == target) if target is not None else (service in window.services):
+                wait = round(at)
+                break
+        found = self.places[ticket_id] = Place(ahead, wait)
+        return found
+
+
+def read_only(engine: Engine) -> Engine:
+    """An engine for the pages' reads; on SQLite, deferred read-only transactions."""
+    if engine.dialect.name != "sqlite":
+        return engine  # PostgreSQL readers never block its writer
+    reader = create_engine(engine.url, connect_args={"timeout": 5})
+
+    @event.listens_for(reader, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below rules
+        dbapi_conn.execute("PRAGMA query_only=ON")
+
+    @event.listens_for(reader, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")  # deferred: a consistent snapshot, never the write lock
+
+    return reader
+
+
+def wait_zh(wait_s: int | None) -> str:
+    """The estimate as the page says it."""
+    if wait_s is None:
+        return "暂无窗口办理该事项，无法预计"
+    if wait_s < 60:
+        return "预计1分钟内"
+    return f"预计{math.ceil(wait_s / 60)}分钟"
+
+
+def ticket_document(t: Ticket, place: Place | None, local_now: datetime) -> dict[str, Any]:
+    """What the phone shows, as JSON: the page renders the same."""
+    status_zh = STATUS_ZH.get(t.status, t.status)
+    note, alert, alert_zh = NOTE_ZH.get(t.status, ""), None, None
+    if t.status == "called":
+        status_zh = f"请到{t.window}号窗口办理" if t.window else "请留意叫号屏"
+        note, alert, alert_zh = "", "called", f"轮到您了，{status_zh}"
+    elif place is not None and place.ahead <= NEAR:
+        alert, note = "near", "请回到大厅，留意叫号屏和广播"
+        alert_zh = "下一位就是您" if place.ahead == 0 else f"快轮到您了：前方还有{place.ahead}人"
+    return {
+        "ok": True,
+        "number": t.number,
+        "service_name": t.service_name,
+        "priority": t.priority is not None,
+        "status": t.status,
+        "status_zh": status_zh,
+        "note_zh": note,
+        "window": t.window if t.status == "called" else None,
+        "ahead": place.ahead if place else None,
+        "ahead_zh": f"前方等待{place.ahead}人" if place else "",
+        "wait_s": place.wait_s if place else None,
+        "wait_zh": wait_zh(place.wait_s) if place else "",
+        "alert": alert,
+        "alert_zh": alert_zh,
+        "final": t.status in FINAL,
+        "updated_at": local_now.strftime("%H:%M:%S"),
+    }
+
+
+class TicketPages:
+    """The pages of every ticket, read-only, with the queue they share."""
+
+    def __init__(self, engine: Engine, clock: Clock, key: TicketKey, hall_name: str) -> None:
+        self.reader = read_only(engine)
+        self._own_reader = self.reader is not engine
+        self.clock = clock
+        self.key = key
+        self.hall_name = hall_name
+        self._lock = threading.Lock()
+        self._queue: QueueNow | None = None
+
+    def close(self) -> None:
+        """Close the pages' own database connections."""
+        if self._own_reader:
+            self.reader.dispose()
+
+    def document(self, token: str) -> dict[str, Any] | None:
+        """The page's content for `token`; None for a wrong or forged one."""
+        ticket_id = self.key.ticket_of(token)
+        if ticket_id is None:
+            return None
+        now = self.clock.now()
+        with self.reader.begin() as conn:
+            try:
+                t = hall_state.ticket(conn, self.clock, ticket_id)
+            except LookupError:
+                return None
+            place = None
+            if t.status == "waiting":
+                place = self._queue_now(conn, t.service_day, now, ticket_id).place(ticket_id)
+        return ticket_document(t, place, self.clock.local(now))
+
+    def _queue_now(self, conn: Connection, day: date, now: datetime,
+                   ticket_id: int) -> QueueNow:
+        """The shared queue, read again when the hall changed, it aged, or lacks the ticket."""
+        row = _MARK.one_or_none(conn, {"b_day": day})
+        mark = tuple(row or ())
+        with self._lock:
+            q = self._queue
+            if q is None or q.day != day or q.mark != mark \
+                    or time.monotonic() - q.built > SNAPSHOT_MAX_S \
+                    or (ticket_id not in q.places and q.place(ticket_id) is None):
+                staffed, order, times = _hall_now(conn, day, now)
+                q = QueueNow(day, mark, time.monotonic(), staffed,
+                             [(i, s, t, bool(p)) for i, s, t, p in order], times)
+                self._queue = q
+                log.debug("ticket pages read the queue of %s again: %d waiting", day, len(order))
+            return q
+
+    def blueprint(self) -> Blueprint:
+        """/t/<token> (the page) and /t/<token>.json (what it polls)."""
+        bp = Blueprint("ticket_page", __name__)
+
+        @bp.get("/t/<token>.json")
+        def ticket_json(token: str) -> tuple[Response, int]:
+            """The ticket's state as JSON; 404 with the one error shape when unknown."""
+            doc = self.document(token)
+            if doc is None:
+                return jsonify(ok=False, code="UNKNOWN_TICKET", message=MISSING_ZH), 404
+            return jsonify(doc), 200
+
+        @bp.get("/t/<token>")
+        def ticket_html(token: str) -> tuple[str, int]:
+            """The page, complete with the state now, so it reads right before any script."""
+            doc = self.document(token)
+            if doc is None:
+                return render_template("ticket_missing.html", message=MISSING_ZH), 404
+            return render_template("ticket.html", t=doc, hall_name=self.hall_name,
+                                   poll_s=POLL_S), 200
+
+        @bp.after_request
+        def private(response: Response) -> Response:
+            """Nothing kept in caches or history servers, and the link never sent onwards."""
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["X-Robots-Tag"] = "noindex"
+            return response
+
+        return bp

@@ -1,0 +1,1 @@
+"""The kiosk's pages, one module each, built on `KioskScreen` (base.py)."""

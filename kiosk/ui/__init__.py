@@ -1,0 +1,1 @@
+"""What the kiosk's screens share: colours and sizes, the words, the widgets."""

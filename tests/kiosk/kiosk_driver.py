@@ -1,0 +1,330 @@
+"""Drives the real kiosk app through citizens' visits, in a process of its own (Kivy allows
+one window per process). tests/kiosk/test_app.py runs it against a real broker and hub:
+
+    python -m tests.kiosk.kiosk_driver OUT_DIR      (settings from HALLQ_KIOSK_*)
+
+It taps like a finger (touch events at a widget's place on the window, so a hidden or
+covered button cannot be tapped), saves screenshots as OUT_DIR/<name>.png and writes
+OUT_DIR/report.json: what the citizen could read at each step. Lines "@stop-hub" and
+"@start-hub" on stdout ask the test to stop and start the hub; the driver then waits for
+the banner that follows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+from kivy.clock import Clock  # noqa: E402
+
+from kiosk.app import KioskApp  # noqa: E402
+from kiosk.core import KioskCore  # noqa: E402
+from kiosk.screens.checkin import CheckInScreen  # noqa: E402
+from kiosk.screens.ticket import TicketScreen  # noqa: E402
+from kiosk.settings import KioskSettings  # noqa: E402
+from kiosk.ui import texts  # noqa: E402
+from printing.printers import FilePrinter  # noqa: E402
+from protocol.link import DeviceLink  # noqa: E402
+from protocol.topics import DeviceClass  # noqa: E402
+
+MARKUP = re.compile(r"\[/?(?:b|i|u|s|size|color|font|sub|sup)(?:=[^\]]*)?\]")
+Wait = Callable[[], bool]
+
+
+def plain(text: str) -> str:
+    """A label's text without Kivy markup tags."""
+    return MARKUP.sub("", text)
+
+
+class Driver:
+    """Runs `visit()` one step per frame; a step yields a condition to wait for."""
+
+    def __init__(self, app: KioskApp, printer: FilePrinter, out: Path) -> None:
+        self.app, self.printer, self.out = app, printer, out
+        self.report: dict[str, Any] = {"steps": {}, "error": None}
+        self._steps: Generator[Wait, None, None] = self.visit()
+        self._waiting: tuple[Wait, float, str] | None = None
+        self.started = time.monotonic()
+
+    # ------------------------------------------------------------ what a finger and an eye do
+
+    def labels(self) -> list[Any]:
+        """Every label (buttons too) drawn on the window now, in tree order."""
+        from kivy.core.window import Window
+        from kivy.uix.label import Label
+
+        found: list[Any] = []
+
+        def walk(widget: Any) -> None:
+            if widget.opacity == 0:
+                return
+            if isinstance(widget, Label) and widget.text:
+                found.append(widget)
+            for child in reversed(widget.children):
+                walk(child)
+
+        for child in reversed(Window.children):
+            walk(child)
+        return found
+
+    def texts(self) -> list[str]:
+        """What the citizen can read now, one string per label."""
+        return [plain(w.text) for w in self.labels()]
+
+    def sees(self, text: str) -> bool:
+        return any(text in t for t in self.texts())
+
+    def tap(self, text: str) -> Iterator[Wait]:
+        """Touch the enabled button whose text starts with `text`, at its centre."""
+        from kivy.tests.common import UnitTestTouch
+        from kivy.uix.button import Button
+
+        yield self.frames(3)  # a page just built is laid out on the next frames
+        buttons = [w for w in self.labels() if isinstance(w, Button) and not w.disabled
+                   and plain(w.text).startswith(text)]
+        assert buttons, f"no enabled button {text!r} on page {self.page}: {self.texts()}"
+        x, y = buttons[0].to_window(*buttons[0].center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        yield self.frames(2)
+        touch.touch_up()
+        yield self.frames(2)
+
+    @property
+    def page(self) -> str:
+        assert self.app.view is not None
+        return str(self.app.view.pages.current)
+
+    def on_page(self, name: str, **params: str) -> Wait:
+        page = self.app.pages[name]
+        manager = page.manager
+        return lambda: (self.page == name and not manager.transition.is_active
+                        and len(manager.children) == 1
+                        and all(page.params.get(k) == v for k, v in params.items()))
+
+    def frames(self, n: int) -> Wait:
+        left = [n]
+
+        def count() -> bool:
+            left[0] -= 1
+            return left[0] < 0
+        return count
+
+    def record(self, step: str, **extra: Any) -> None:
+        """Keep what is readable now (text and size) under `step` in the report."""
+        self.report["steps"][step] = {
+            "page": self.page, "texts": self.texts(),
+            "sizes": {plain(w.text): float(w.font_size) for w in self.labels()},
+            "elder": self.app.theme.elder, "at_s": round(time.monotonic() - self.started, 2),
+            **extra,
+        }
+
+    def shot(self, name: str) -> Iterator[Wait]:
+        """A screenshot once the page has drawn (the first frames after a change are black)."""
+        from kivy.core.window import Window
+
+        yield self.frames(10)
+        path = Path(Window.screenshot(name=str(self.out / f"{name}.png")))
+        path.replace(self.out / f"{name}.png")
+
+    @staticmethod
+    def ask(event: str) -> None:
+        print(f"@{event}", flush=True)
+
+    # ------------------------------------------------------------ the visits
+
+    def visit(self) -> Iterator[Wait]:
+        app, core = self.app, self.app.core
+        yield lambda: core.catalogue is not None and core.queue is not None and core.hub_online
+        yield lambda: self.sees("县公安局")
+        yield from self.shot("home")
+        self.record("home")
+
+        # A citizen: 县公安局 → 户口迁移, reads the 一次性告知, takes a ticket.
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        self.record("department")
+        yield from self.tap("户口迁移")
+        yield self.on_page("item", code="GA_HJQY")
+        yield lambda: self.sees("前方等待")
+        yield from self.shot("item")
+        self.record("item")
+        yield from self.tap(texts.TAKE)
+        yield self.on_page("ticket", mode="printed")
+        yield from self.shot("printed")
+        self.record("printed", printed=self.printer.path.exists())
+        started = time.monotonic()
+        yield self.on_page("home")  # by itself, after ticket_shown_s
+        self.record("after_printed", waited_s=time.monotonic() - started)
+
+        # 长辈模式: one tap, larger, fewer choices; 返回 works inside it.
+        yield from self.tap("长辈模式")
+        yield lambda: app.theme.elder and self.sees("请选择您要办的事")
+        yield from self.shot("elder")
+        self.record("elder")
+        yield from self.tap("居民身份证换领")
+        yield self.on_page("item", code="GA_SFZHL")
+        yield from self.shot("elder_item")
+        self.record("elder_item")
+        yield from self.tap("← 返回")
+        yield self.on_page("home")
+        self.record("elder_back")
+        yield from self.tap(texts.ELDER_OFF)
+        yield lambda: not app.theme.elder and self.sees("请选择办理部门")
+
+        # Out of paper: the banner, then the ticket on the screen with its QR code.
+        self.printer.paper_left = 0
+        core.check_printer()
+        yield lambda: self.sees(texts.NO_PRINTER)
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap("户口迁移")
+        yield lambda: self.sees(texts.TAKE_ON_SCREEN)
+        yield from self.tap(texts.TAKE_ON_SCREEN)
+        yield self.on_page("ticket", mode="on_screen")
+        ticket = app.pages["ticket"]
+        assert isinstance(ticket, TicketScreen) and ticket.result and ticket.result.issued
+        yield from self.shot("out_of_paper")
+        self.record("out_of_paper", qr=core.ticket_qr(ticket.result.issued))
+        yield from self.tap(texts.NOTED)
+        yield self.on_page("ticket", mode="noted")
+        self.record("noted")
+        yield from self.tap(texts.DONE)
+        yield self.on_page("home")
+        # The next citizen does not want the number on the screen: it is voided.
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap("户口迁移")
+        yield self.on_page("item", code="GA_HJQY")
+        yield from self.tap(texts.TAKE_ON_SCREEN)
+        yield self.on_page("ticket", mode="on_screen")
+        self.record("on_screen_unwanted")
+        yield from self.tap(texts.NOT_WANTED)
+        yield self.on_page("home")
+        self.printer.refill()
+        core.check_printer()
+        yield lambda: not self.sees(texts.NO_PRINTER)
+
+        # 我有预约: the camera's place and the hint; the scanner calls on_code, from its
+        # thread. A code that is no appointment: the hub's refusal, and a way home.
+        yield from self.tap(texts.APPOINTMENT)
+        yield self.on_page("checkin")
+        yield from self.shot("checkin")
+        self.record("checkin")
+        checkin = app.pages["checkin"]
+        assert isinstance(checkin, CheckInScreen)
+        threading.Thread(target=checkin.on_code, args=("not an appointment",)).start()
+        yield self.on_page("ticket", mode="error")
+        self.record("checkin_refused")
+        yield from self.tap(texts.DONE)
+        yield self.on_page("home")
+
+        # The help path from any page, and 返回 from it.
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap(texts.HELP)
+        yield self.on_page("help")
+        self.record("help")
+        yield from self.tap("← 返回")
+        yield self.on_page("department", department="GA")
+
+        # Nobody touches the screen: back home after idle_timeout_s.
+        started = time.monotonic()
+        yield self.on_page("home")
+        self.record("idle_home", waited_s=time.monotonic() - started)
+
+        # The hub goes away: the banner; a tap waits and the citizen gives up; the next
+        # citizen waits on, and gets the ticket when the hub is back.
+        self.ask("stop-hub")
+        yield lambda: not core.hub_online
+        yield lambda: self.sees(texts.HUB_OFFLINE)
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap("户口迁移")
+        yield self.on_page("item", code="GA_HJQY")
+        yield from self.tap(texts.TAKE)
+        yield self.on_page("printing", state="pending")
+        yield from self.shot("hub_offline")
+        self.record("pending")
+        yield from self.tap(texts.CANCEL)
+        yield self.on_page("home")
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap("户口迁移")
+        yield self.on_page("item", code="GA_HJQY")
+        yield from self.tap(texts.TAKE)
+        yield self.on_page("printing", state="pending")
+        self.ask("start-hub")
+        yield self.on_page("ticket", mode="printed")
+        self.record("late_ticket")
+        yield lambda: core.hub_online and not self.sees(texts.HUB_OFFLINE)
+        yield from self.tap(texts.DONE)
+        yield self.on_page("home")
+        yield lambda: len(core.link.outbox) == 0  # the abandoned ticket went back as void
+        self.record("end")
+
+    # ------------------------------------------------------------ running
+
+    def start(self) -> None:
+        Clock.schedule_interval(self._tick, 0)
+
+    def _tick(self, _dt: float) -> bool:
+        try:
+            if self._waiting is not None:
+                check, deadline, what = self._waiting
+                if not check():
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"waited in vain on page {self.page} at {what}: "
+                                           f"{self.texts()}")
+                    return True
+            step = next(self._steps)
+            self._waiting = (step, time.monotonic() + 15, self._where())
+            return True
+        except StopIteration:
+            self.finish()
+        except Exception:
+            self.report["error"] = traceback.format_exc()
+            self.finish()
+        return False
+
+    def _where(self) -> str:
+        frame = self._steps.gi_frame
+        return f"line {frame.f_lineno}" if frame else "end"
+
+    def finish(self) -> None:
+        (self.out / "report.json").write_text(json.dumps(self.report, ensure_ascii=False,
+                                                         indent=1))
+        self.app.stop()
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    settings = KioskSettings()
+    printer = FilePrinter(settings.data_dir / f"{settings.device_id}.escpos")
+    link = DeviceLink(settings, DeviceClass.KIOSK)
+    core = KioskCore(settings, link, printer)
+    app = KioskApp(core)
+    driver = Driver(app, printer, out)
+    link.start()
+    core.start()
+    Clock.schedule_once(lambda _dt: driver.start(), 0)
+    try:
+        app.run()
+    finally:
+        core.stop()
+        link.stop()
+
+
+if __name__ == "__main__":
+    main()
