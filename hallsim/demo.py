@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -44,6 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8080, help="dashboard port (a free one if taken)")
     p.add_argument("--workdir", type=Path, default=Path("var/demo"), help="wiped at start")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+    p.add_argument("--kiosk-screen", action="store_true",
+                   help="also run the kiosk's touch app (a window on your display; with no "
+                        "display, off screen, saving what it shows to WORKDIR/kiosk-screen.png)")
     return p.parse_args(argv)
 
 
@@ -128,11 +133,14 @@ def main(argv: list[str] | None = None) -> None:
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
+    kiosk_app = KioskScreen(broker, args.workdir) if args.kiosk_screen else None
     print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
     print(f"  管理看板 dashboard: {hub.dashboard_url}")
     print(f"  MQTT broker: 127.0.0.1:{broker.port}   数据目录: {args.workdir}")
     print(f"  {len(kiosks)} 台取号机, {len(staff)} 个窗口: "
           + "、".join(w.name for w in windows))
+    if kiosk_app is not None:
+        print(f"  触摸取号机 kiosk app: {kiosk_app.where}")
     print("  按 Ctrl-C 结束" + (f"（{args.seconds:g} 秒后自动结束）" if args.seconds else ""))
     for t in threads:
         t.start()
@@ -150,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     for t in threads:
         t.join(timeout=15)
     time.sleep(0.5)  # the last window states reach the screen
+    if kiosk_app is not None:
+        kiosk_app.stop()
     pending = sum(len(d.link.outbox) for d in devices)
     for d in devices:
         d.close()
@@ -158,6 +168,41 @@ def main(argv: list[str] | None = None) -> None:
     print_summary(hub, calls, pending, pauses, time.monotonic() - started)
     hub.stop()
     broker.stop()
+
+
+class KioskScreen:
+    """The kiosk's touch app (`python -m kiosk`) as its own process, on the demo's broker."""
+
+    def __init__(self, broker: Broker, workdir: Path) -> None:
+        mqtt = broker.settings_for(DeviceClass.KIOSK)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
+        env.update({
+            "HALLQ_KIOSK_HALL_ID": HALL, "HALLQ_KIOSK_DEVICE_ID": "kiosk-screen",
+            "HALLQ_KIOSK_DATA_DIR": str(workdir / "kiosk-screen"),
+            "HALLQ_KIOSK_MQTT__HOST": mqtt.host, "HALLQ_KIOSK_MQTT__PORT": str(mqtt.port),
+            "HALLQ_KIOSK_MQTT__USERNAME": mqtt.username or "",
+            "HALLQ_KIOSK_MQTT__PASSWORD": mqtt.password.get_secret_value()
+            if mqtt.password else "",
+            "KIVY_NO_ARGS": "1", "KIVY_HOME": str(workdir / "kivy"), "KIVY_LOG_MODE": "PYTHON",
+        })
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            self.where = "a window on your display"
+        else:
+            shot = workdir / "kiosk-screen.png"
+            env.update({"SDL_VIDEODRIVER": "offscreen", "HALLQ_KIOSK_SCREENSHOT_EVERY_S": "2",
+                        "HALLQ_KIOSK_SCREENSHOT_PATH": str(shot)})
+            self.where = f"off screen (no display); what it shows: {shot}, every 2 s"
+        log_file = (workdir / "kiosk-screen.log").open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "kiosk"], env=env,
+                                     stdout=log_file, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        """SIGTERM: the app leaves its loop and tells the hub it is offline."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def status_line(hub: Hub) -> str:

@@ -11,6 +11,7 @@ that nobody confirmed is voided when the page goes.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -119,9 +120,22 @@ class KioskApp(App):
         self.core.on_late_ticket = lambda result: Clock.schedule_once(
             lambda _dt: self._late_ticket(result))
         Clock.schedule_interval(self._check_idle, 0.5)
+        if self.core.settings.screenshot_every_s:
+            Clock.schedule_interval(lambda _dt: self.save_screen(),
+                                    self.core.settings.screenshot_every_s)
         self.refresh()
         self._open("home", {})
         return self.view
+
+    def save_screen(self) -> None:
+        """Write what the screen shows to `screenshot_path` (a demo with no display)."""
+        from kivy.core.window import Window
+
+        target = self.core.settings.screenshot_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written = Window.screenshot(name=str(target.with_name("screen.png")))
+        if written:  # Kivy numbers the file (screen0001.png): keep one, at a fixed name
+            os.replace(written, target)
 
     def open_settings(self, *largs: Any) -> bool:
         """No Kivy settings panel (F1) on a public kiosk."""

@@ -42,4 +42,6 @@ class KioskSettings(DeviceSettings):
     elder_scale: float = Field(1.35, ge=1.0, le=2.0)  # 长辈模式: text this much larger
     # 长辈模式 offers only these items (what older people come for most), in this order.
     elder_items: tuple[str, ...] = ("GA_SFZHL", "RS_SBKSL", "YB_MTB", "YB_SGBX")
+    screenshot_every_s: float | None = Field(None, gt=0)  # a demo with no display: save
+    screenshot_path: Path = Path("var/kiosk-screen.png")  # the screen this often, here
     help_desk_place: str = ""  # where the 导办台 is, e.g. "大厅入口右侧"; shown on the help page

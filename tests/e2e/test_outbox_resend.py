@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -74,13 +75,18 @@ def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
 
 
 def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
-    """`./hallq demo --seconds N` issues, calls and finishes tickets and stops by itself."""
+    """`./hallq demo --seconds N --kiosk-screen` issues, calls and finishes tickets, runs the
+    kiosk's touch app off screen, and stops by itself."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = subprocess.run(
         [sys.executable, "-m", "hallsim", "--seconds", "10", "--port", "0", "--per-minute", "60",
-         "--workdir", str(tmp_path / "demo"), "--seed", "1"],
-        capture_output=True, text=True, timeout=60, check=True,
+         "--workdir", str(tmp_path / "demo"), "--seed", "1", "--kiosk-screen"],
+        capture_output=True, text=True, timeout=60, check=True, env=env,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out
+    shot = tmp_path / "demo" / "kiosk-screen.png"
+    assert f"what it shows: {shot}" in out
+    assert shot.stat().st_size > 10_000, "the kiosk app drew its home screen"
     figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
     assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
     assert figures["大屏叫号"] == figures["叫号次数"], "each call and recall announced once"
