@@ -34,6 +34,7 @@ from hub.context import HallContext, Outcome
 from hub.day_close import close_past_days
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
 from hub.issuing import IssuingRules
+from hub.queue_summary import QueueSummary
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
 from protocol import topics
@@ -48,7 +49,6 @@ StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
 DeviceHandler = Callable[[DeviceClass, str, DeviceStatus], None]
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
-QUEUE_STATE_EVERY = 0.25  # seconds between two queue summaries at most
 
 
 class RequestConsumer:
@@ -64,14 +64,13 @@ class RequestConsumer:
         self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar(),
                                issuing=issuing)
         self.on_states = on_states
+        self.summary = QueueSummary(engine, clock, lambda: self.ctx.issuing,
+                                    self._send_queue_state)
         self.catalogue = catalogue
         self.on_device = on_device
-        self._minute = -1  # the queue state is published at least once a minute: hours pass
         self.applied = 0  # requests committed since start (for the status line)
         self._batch: list[mqtt.MQTTMessage] = []
         self._republish = False
-        self._queue_dirty = False
-        self._queue_sent = 0.0
         self._day: date | None = None  # the service day the hub has closed the past for
         self._jobs: queue.SimpleQueue[tuple[Job, Callable[[Any], None] | None, Future[Any]]] = \
             queue.SimpleQueue()
@@ -89,12 +88,14 @@ class RequestConsumer:
     def start(self) -> None:
         """Connect with a persistent session: requests sent while we were down wait for us."""
         self._thread.start()
+        self.summary.start()
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
     def stop(self) -> None:
         """Say we are offline and leave; unacknowledged requests stay with the broker."""
+        self.summary.stop()
         self._stop.set()
         self._thread.join(timeout=10)
 
@@ -146,7 +147,7 @@ class RequestConsumer:
     def _serve(self) -> None:
         """Read what the socket holds, apply it, answer; until the connection drops or we stop."""
         while not self._stop.is_set():
-            if self.client.loop(timeout=QUEUE_STATE_EVERY / 2) != mqtt.MQTT_ERR_SUCCESS:
+            if self.client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._close_past_days()
             self._run_jobs()
@@ -154,7 +155,8 @@ class RequestConsumer:
             if self._batch or republish:
                 messages, self._batch, self._republish = self._batch, [], False
                 self._apply_until_done(messages, republish)
-            self._publish_queue_state(force=republish)
+            if republish:
+                self.summary.changed()
 
     def _run_jobs(self) -> None:
         while True:
@@ -189,7 +191,7 @@ class RequestConsumer:
         self._day = today
         if closed:
             log.info("service day %s: closed %d tickets left waiting", today, closed)
-            self._queue_dirty = True
+            self.summary.changed()
 
     def _apply_until_done(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         for start in range(0, max(len(messages), 1), self.settings.batch_max):
@@ -271,27 +273,15 @@ class RequestConsumer:
                                 qos=1, retain=True)
         for msg in messages:
             self.client.ack(msg.mid, msg.qos)
+        self.client.loop_write()  # out now, not after the rest of a burst is applied
         self.applied += len(messages)
-        self._queue_dirty |= queue_changed
+        if queue_changed:
+            self.summary.changed()
         if window_states:
             self.on_states(None, window_states)
 
-    def _publish_queue_state(self, force: bool = False) -> None:
-        """The queue summary, at most every QUEUE_STATE_EVERY seconds: screens need no more,
-        and under a burst it would cost more than the tickets themselves."""
-        now = time.monotonic()
-        minute = self.clock.now().minute
-        if minute != self._minute:  # issuing hours open and close with no request
-            self._minute, self._queue_dirty = minute, True
-        if not force and not (self._queue_dirty and now - self._queue_sent >= QUEUE_STATE_EVERY):
-            return
-        try:
-            with self.engine.connect() as conn:
-                state = hall_state.queue_state(conn, self.clock, self.ctx.issuing)
-        except OperationalError:
-            log.exception("could not read the queue summary; will try again")
-            return
-        self._queue_dirty, self._queue_sent = False, now
+    def _send_queue_state(self, state: QueueState) -> None:
+        """Publish a summary (from the summary's thread: paho's publish is thread-safe)."""
         self.client.publish(topics.queue_state_topic(self.settings.hall_id),
                             state.model_dump_json(), qos=1, retain=True)
         self.on_states(state, [])

@@ -40,6 +40,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def make_reader(engine: Engine) -> Engine:
+    """An engine for reads beside the writer (phone pages, the queue summary); on SQLite,
+    deferred read-only transactions that never take the write lock."""
+    if engine.dialect.name != "sqlite":
+        return engine  # PostgreSQL readers never block its writer
+    reader = create_engine(engine.url, connect_args={"timeout": 5})
+
+    @event.listens_for(reader, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below rules
+        dbapi_conn.execute("PRAGMA query_only=ON")
+
+    @event.listens_for(reader, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")  # deferred: a consistent snapshot, never the write lock
+
+    return reader
+
+
 def alembic_config(url: str) -> Config:
     """Alembic configuration pointing at the hub's migrations."""
     cfg = Config()

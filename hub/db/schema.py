@@ -132,6 +132,7 @@ tickets = Table(
     Column("appointment_id", String(32), nullable=True),
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
+    Index("ix_tickets_call_order", "service_day", "status", "priority", "issued_at"),
     Index("ix_tickets_appointment", "appointment_id", unique=True),
 )
 

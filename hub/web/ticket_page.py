@@ -30,10 +30,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from hub import hall_state
 from hub.clock import Clock
+from hub.db.engine import make_reader
 from hub.db.prepared import Prepared
 from hub.db.schema import tickets, windows
 from hub.ticket_links import TicketKey
@@ -116,24 +117,6 @@ class QueueNow:
         return found
 
 
-def read_only(engine: Engine) -> Engine:
-    """An engine for the pages' reads; on SQLite, deferred read-only transactions."""
-    if engine.dialect.name != "sqlite":
-        return engine  # PostgreSQL readers never block its writer
-    reader = create_engine(engine.url, connect_args={"timeout": 5})
-
-    @event.listens_for(reader, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below rules
-        dbapi_conn.execute("PRAGMA query_only=ON")
-
-    @event.listens_for(reader, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")  # deferred: a consistent snapshot, never the write lock
-
-    return reader
-
-
 def wait_zh(wait_s: int | None) -> str:
     """The estimate as the page says it."""
     if wait_s is None:
@@ -177,7 +160,7 @@ class TicketPages:
     """The pages of every ticket, read-only, with the queue they share."""
 
     def __init__(self, engine: Engine, clock: Clock, key: TicketKey, hall_name: str) -> None:
-        self.reader = read_only(engine)
+        self.reader = make_reader(engine)
         self._own_reader = self.reader is not engine
         self.clock = clock
         self.key = key
