@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -133,7 +134,10 @@ tickets = Table(
     UniqueConstraint("prefix", "service_day", "seq", name="uq_tickets_number"),
     Index("ix_tickets_queue", "service_day", "status", "service_code", "issued_at"),
     Index("ix_tickets_call_order", "service_day", "status", "priority", "issued_at"),
-    Index("ix_tickets_appointment", "appointment_id", unique=True),
+    # partial: walk-ins (NULL) cost this index nothing on the issue path
+    Index("ix_tickets_appointment", "appointment_id", unique=True,
+          sqlite_where=text("appointment_id IS NOT NULL"),
+          postgresql_where=text("appointment_id IS NOT NULL")),
 )
 
 # Every request the hub has answered, with its answer: a replay gets the same reply.
