@@ -43,7 +43,7 @@ from kiosk.ui.widgets import register_cjk_font
 from printing.printers import FilePrinter, Printer, UsbEscposPrinter
 from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
-from protocol.messages import ErrorReply
+from protocol.messages import ErrorReply, TicketIssued
 from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
@@ -333,6 +333,25 @@ class KioskApp(App):
         for result in early:
             self._discard(result)
         log.info("citizen gave up waiting for a ticket")  # never the code: it may be personal
+
+    def confirm_on_phone(self, ticket_id: int) -> None:
+        """已存到手机 (paperless): the ticket joins the queue, as 我已记下号码 does."""
+        if self.on_screen_ticket == ticket_id:
+            self.on_screen_ticket = None
+        threading.Thread(target=self.core.confirm_on_phone, args=(ticket_id,), daemon=True,
+                         name="kiosk-confirm").start()
+
+    def print_instead(self, issued: TicketIssued) -> None:
+        """打印纸质号票 under a ticket shown for the phone: print it after all."""
+        if self.on_screen_ticket == issued.ticket.id:
+            self.on_screen_ticket = None  # handed over by printing (or shown again below)
+        self.show("printing", state="printing")
+
+        def work() -> None:
+            result = self.core.print_instead(issued)
+            Clock.schedule_once(lambda _dt: self._present(result))
+
+        threading.Thread(target=work, daemon=True, name="kiosk-print").start()
 
     def confirm_on_screen(self, ticket_id: int) -> None:
         """我已记下号码: the ticket joins the queue (in a thread: the core waits a moment)."""

@@ -70,6 +70,7 @@ class TicketResult:
     printed: bool = False
     request_id: UUID | None = None
     printer_problem: str | None = None  # Chinese: why the ticket is on the screen instead
+    to_phone: bool = False  # on the screen to be saved on the phone (paperless), not printed
 
     @property
     def pending(self) -> bool:
@@ -95,7 +96,8 @@ class KioskCore:
         self.printer_condition: PrinterCondition = "ok"
         self.on_change: Callable[[], None] | None = None  # something a screen shows changed
         self.on_late_ticket: Callable[[TicketResult], None] | None = None  # a waited-for answer
-        self._waiting: set[str] = set()  # taps whose citizen still waits at the screen
+        # taps whose citizen still waits at the screen, and whether for the phone
+        self._waiting: dict[str, bool] = {}
         self._print_lock = threading.Lock()
         self._journal = settings.data_dir / f"{settings.device_id}.printing"
         self._journal.mkdir(parents=True, exist_ok=True)
@@ -136,21 +138,15 @@ class KioskCore:
 
     # ------------------------------------------------------------ a citizen's tap
 
-    def take_ticket(self, service: str, timeout: float | None = None) -> TicketResult:
+    def take_ticket(self, service: str, timeout: float | None = None, *,
+                    to_phone: bool | None = None) -> TicketResult:
         """Ask for a number and hand it over; a silent hub leaves the request queued.
 
         For a pending result the screen keeps waiting; `on_late_ticket` brings the ticket,
-        or `give_up()` says the citizen left.
+        or `give_up()` says the citizen left. `to_phone` (default: the `paperless`
+        setting) shows the ticket's QR code to save on the phone instead of printing.
         """
-        pending = self.link.send(IssueTicket(request_id=uuid4(), service=service))
-        rid = pending.request_id
-        self._waiting.add(rid)
-        reply = pending.wait(self.settings.reply_timeout if timeout is None else timeout)
-        if reply is None:
-            log.warning("hub silent for ticket request %s; it stays queued", rid)
-            return TicketResult(request_id=UUID(rid))
-        self._waiting.discard(rid)
-        return self._deliver(reply)
+        return self._ask(IssueTicket(request_id=uuid4(), service=service), timeout, to_phone)
 
     def check_in(self, code: str, timeout: float | None = None) -> TicketResult:
         """An appointment's QR code read at the camera: its ticket, handed over as a tap's is.
@@ -159,19 +155,32 @@ class KioskCore:
         anything else comes back as a refusal to show.
         """
         # longer is no appointment code: cut, it is refused as one (CheckIn takes 512 at most)
-        pending = self.link.send(CheckIn(request_id=uuid4(), code=code[:512]))
+        return self._ask(CheckIn(request_id=uuid4(), code=code[:512]), timeout, None)
+
+    def _ask(self, request: IssueTicket | CheckIn, timeout: float | None,
+             to_phone: bool | None) -> TicketResult:
+        phone = self.settings.paperless if to_phone is None else to_phone
+        pending = self.link.send(request)
         rid = pending.request_id
-        self._waiting.add(rid)
+        self._waiting[rid] = phone
         reply = pending.wait(self.settings.reply_timeout if timeout is None else timeout)
         if reply is None:
-            log.warning("hub silent for check-in request %s; it stays queued", rid)
+            log.warning("hub silent for %s request %s; it stays queued", request.ACTION, rid)
             return TicketResult(request_id=UUID(rid))
-        self._waiting.discard(rid)
-        return self._deliver(reply)
+        self._waiting.pop(rid, None)
+        return self._deliver(reply, phone)
+
+    def print_instead(self, issued: TicketIssued) -> TicketResult:
+        """A ticket shown for the phone, printed after all (the citizen asked for paper)."""
+        return self._hand_over(issued)
+
+    def confirm_on_phone(self, ticket_id: int) -> None:
+        """The citizen tapped 已存到手机 under the ticket's QR code (paperless)."""
+        self._confirm(ticket_id, "phone", wait=CONFIRM_WAIT_S)
 
     def give_up(self, request_id: UUID) -> None:
         """The citizen left before the hub answered: its ticket, if it comes, is voided."""
-        self._waiting.discard(str(request_id))
+        self._waiting.pop(str(request_id), None)
 
     def confirm_on_screen(self, ticket_id: int) -> None:
         """The citizen tapped 我已记下号码 under a ticket shown on the screen."""
@@ -222,8 +231,10 @@ class KioskCore:
 
     # ------------------------------------------------------------ handing over
 
-    def _deliver(self, reply: AnyReply) -> TicketResult:
+    def _deliver(self, reply: AnyReply, to_phone: bool = False) -> TicketResult:
         if isinstance(reply, TicketIssued):
+            if to_phone:  # shown with its QR code; confirmed when saved, or printed after all
+                return TicketResult(issued=reply, to_phone=True)
             return self._hand_over(reply)
         if isinstance(reply, ErrorReply):
             log.warning("ticket refused: %s", reply.code)
@@ -287,13 +298,13 @@ class KioskCore:
         if not isinstance(reply, TicketIssued):
             return  # confirmations and voids need nothing more
         rid = str(reply.request_id)
-        if rid not in self._waiting:  # the citizen left, or the kiosk restarted meanwhile
+        phone = self._waiting.pop(rid, None)
+        if phone is None:  # the citizen left, or the kiosk restarted meanwhile
             log.info("late ticket %s: the citizen had left; voided", reply.ticket.number)
             self.link.send(VoidTicket(request_id=uuid4(), ticket_id=reply.ticket.id,
                                       reason="citizen_left"))
             return
-        self._waiting.discard(rid)
-        result = self._hand_over(reply)
+        result = self._deliver(reply, phone)
         log.info("late ticket %s handed over (printed=%s)", reply.ticket.number, result.printed)
         if self.on_late_ticket is not None:
             self.on_late_ticket(result)

@@ -21,6 +21,9 @@ class KioskSettings(DeviceSettings):
     printer: Literal["file", "usb"] = "file"
     paper_mm: Literal[58, 80] = 80
     chinese: Literal["font", "raster"] = "font"  # raster: for printers with no Chinese font
+    # Paperless (a hall's choice, set alike on all its kiosks): a ticket is shown as a QR
+    # code to save on the phone (its live page), printed only if the citizen asks.
+    paperless: bool = False
     printer_check_s: float = Field(10.0, gt=0)  # how often a broken printer is asked again
     printer_file: Path | None = None  # printer "file": None writes data_dir/<device_id>.escpos
     usb_vendor_id: int = Field(0x0416, ge=0, le=0xFFFF)  # printer "usb": set your printer's IDs

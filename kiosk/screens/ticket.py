@@ -97,8 +97,10 @@ class TicketScreen(KioskScreen):
     def _build_on_screen(self, result: TicketResult) -> None:
         t, issued = self.theme, result.issued
         assert issued is not None
-        self.body.add_widget(TextLabel(result.printer_problem or texts.NO_PRINTER,
-                                       font_size=t.size("heading"), bold=True, color=ALERT,
+        heading = texts.TO_PHONE if result.to_phone else (result.printer_problem
+                                                          or texts.NO_PRINTER)
+        self.body.add_widget(TextLabel(heading, font_size=t.size("heading"), bold=True,
+                                       color=INK if result.to_phone else ALERT,
                                        halign="center"))
         row = self._row()
         left = BoxLayout(orientation="vertical", spacing=t.pad() * 0.5)
@@ -116,10 +118,18 @@ class TicketScreen(KioskScreen):
         self.body.add_widget(row)
         buttons = BoxLayout(size_hint_y=None, height=t.size("action") * 1.8,
                             spacing=t.pad() * 2)
-        buttons.add_widget(TouchButton(texts.NOTED, font_size=t.size("action") * 0.8, bg=GO,
-                                       on_tap=self._noted, size_hint_x=0.62))
-        buttons.add_widget(TouchButton(texts.NOT_WANTED, font_size=t.size("button"), bg=BRAND,
-                                       on_tap=self.kiosk.home, size_hint_x=0.38))
+        if result.to_phone:
+            buttons.add_widget(TouchButton(texts.SAVED_ON_PHONE, font_size=t.size("action") * 0.8,
+                                           bg=GO, on_tap=self._saved, size_hint_x=0.5))
+            if self.core.printing_offered:
+                buttons.add_widget(TouchButton(texts.PRINT_INSTEAD, font_size=t.size("button"),
+                                               bg=BRAND, size_hint_x=0.5,
+                                               on_tap=lambda: self.kiosk.print_instead(issued)))
+        else:
+            buttons.add_widget(TouchButton(texts.NOTED, font_size=t.size("action") * 0.8, bg=GO,
+                                           on_tap=self._noted, size_hint_x=0.62))
+            buttons.add_widget(TouchButton(texts.NOT_WANTED, font_size=t.size("button"),
+                                           bg=BRAND, on_tap=self.kiosk.home, size_hint_x=0.38))
         self.body.add_widget(buttons)
 
     def _build_error(self, result: TicketResult | None) -> None:
@@ -158,6 +168,11 @@ class TicketScreen(KioskScreen):
         """返回 goes home as 首页 and idle do: the number is in the hand, or (on the screen,
         not confirmed) it is voided by `KioskApp.home()`."""
         self.kiosk.home()
+
+    def _saved(self) -> None:
+        if self.result is not None and self.result.issued is not None:
+            self.kiosk.confirm_on_phone(self.result.issued.ticket.id)
+            self.kiosk.show(self.name, mode="noted", ticket=self.params.get("ticket", ""))
 
     def _noted(self) -> None:
         if self.result is not None and self.result.issued is not None:

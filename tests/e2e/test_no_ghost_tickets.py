@@ -188,3 +188,22 @@ def test_numbers_never_confirmed_are_voided_at_the_end_of_the_day(
     assert status_of(hub, "A001") == ("void", None, "unconfirmed")
 
 
+
+
+def test_paperless_the_ticket_goes_on_the_phone_or_on_paper_if_asked(
+        hub: Hub, make_link: LinkFactory, tmp_path: Path) -> None:
+    printer = FilePrinter(tmp_path / "kiosk.escpos")
+    kiosk = make_kiosk(make_link, tmp_path, hub.settings.hall_id, printer, paperless=True)
+    shown = kiosk.take_ticket(SERVICE)
+    assert shown.to_phone and shown.on_screen and shown.issued is not None
+    assert shown.printer_problem is None and not printer.path.exists(), "no paper used"
+    assert kiosk.ticket_qr(shown.issued) == shown.issued.track_url, "the QR opens its live page"
+    assert status_of(hub, "A001")[0] == "pending"
+    kiosk.confirm_on_phone(shown.issued.ticket.id)  # 已存到手机
+    assert status_of(hub, "A001") == ("waiting", "phone", None)
+
+    asked = kiosk.take_ticket(SERVICE)
+    assert asked.issued is not None and asked.to_phone
+    printed = kiosk.print_instead(asked.issued)  # 打印纸质号票
+    assert printed.printed and "A002" in read_tickets(printer.path.read_bytes())[0].big
+    assert status_of(hub, "A002") == ("waiting", "printed", None)

@@ -271,6 +271,26 @@ class Driver:
         yield from self.tap(texts.DONE)
         yield self.on_page("home")
         yield lambda: len(core.link.outbox) == 0  # the abandoned ticket went back as void
+
+        # A paperless hall: the ticket's QR code to save on the phone; paper if asked.
+        core.settings = core.settings.model_copy(update={"paperless": True})
+        for then in (texts.PRINT_INSTEAD, texts.SAVED_ON_PHONE):
+            yield from self.tap("县公安局")
+            yield self.on_page("department", department="GA")
+            yield from self.tap("户口迁移")
+            yield self.on_page("item", code="GA_HJQY")
+            yield from self.tap(texts.TAKE)
+            yield self.on_page("ticket", mode="on_screen")
+            yield lambda: self.sees(texts.TO_PHONE)
+            if then == texts.PRINT_INSTEAD:
+                yield from self.shot("paperless")
+                self.record("paperless")
+            yield from self.tap(then)
+            yield self.on_page("ticket", mode="printed" if then == texts.PRINT_INSTEAD
+                               else "noted")
+            self.record(f"paperless_{'printed' if then == texts.PRINT_INSTEAD else 'saved'}")
+            yield from self.tap(texts.DONE)
+            yield self.on_page("home")
         self.record("end")
 
     # ------------------------------------------------------------ running

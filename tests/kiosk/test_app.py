@@ -200,6 +200,19 @@ def test_hub_offline_a_tap_waits_for_its_ticket_or_gives_it_up(
         assert (OUT / f"{name}.png").stat().st_size > 10_000, name
 
 
+def test_paperless_the_ticket_goes_on_the_phone_or_on_paper_if_asked(
+        visit: tuple[dict[str, Any], Hub]) -> None:
+    steps, hub = visit
+    shown = steps["paperless"]["texts"]
+    assert texts.TO_PHONE in shown and texts.SAVED_ON_PHONE in shown
+    assert texts.PRINT_INSTEAD in shown and "A006" in shown
+    assert any(t.startswith("您已领取A006号") for t in steps["paperless_printed"]["texts"])
+    rows = ticket_rows(hub)
+    assert rows["A006"] == ("waiting", "printed", None), "paper after all"
+    assert rows["A007"] == ("waiting", "phone", None), "saved on the phone, no paper"
+    assert (OUT / "paperless.png").stat().st_size > 10_000
+
+
 def device_row(hub: Hub, device_id: str) -> dict[str, Any] | None:
     return next((d for d in hub.feed.snapshot()[1]["devices"] if d["device_id"] == device_id),
                 None)
