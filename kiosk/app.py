@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from kivy.app import App
@@ -37,6 +37,7 @@ from kiosk.screens.printing import PrintingScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.settings import KioskSettings
 from kiosk.ui import texts
+from kiosk.ui.camera_view import CameraView
 from kiosk.ui.root import RootView
 from kiosk.ui.theme import BACKGROUND, Theme
 from kiosk.ui.widgets import register_cjk_font
@@ -45,6 +46,9 @@ from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, TicketIssued
 from protocol.topics import DeviceClass
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ class KioskApp(App):
         self.on_screen_ticket: int | None = None  # shown, not yet confirmed by the citizen
         self.last_touch = time.monotonic()
         self._refresh_soon: Callable[..., None] = lambda *_: None
+        self.camera_view: CameraView | None = None
 
     # ------------------------------------------------------------ building
 
@@ -115,6 +120,11 @@ class KioskApp(App):
             self.view.pages.add_widget(page)
         # A trigger coalesces bursts (the queue state comes up to 4×/s) and may be called
         # from the network thread.
+        if self.core.settings.camera != "none":  # the citizen sees what the camera sees
+            self.camera_view = CameraView()
+            checkin = self.pages["checkin"]
+            assert isinstance(checkin, CheckInScreen)
+            checkin.set_camera_view(self.camera_view)
         self._refresh_soon = Clock.create_trigger(lambda _dt: self.refresh(), 0.1)
         self.core.on_change = self._refresh_soon
         self.core.on_late_ticket = lambda result: Clock.schedule_once(
@@ -381,7 +391,9 @@ def main() -> None:
     app = KioskApp(core)
     # systemd stops the kiosk with SIGTERM: leave the main loop, so the link says offline.
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))
-    scanner = build_scanner(settings, lambda code: app.pages["checkin"].on_code(code))
+    scanner = build_scanner(settings, lambda code: app.pages["checkin"].on_code(code),
+                            lambda frame: app.camera_view.show(frame) if app.camera_view
+                            else None)
     link.start()
     core.start()
     if scanner is not None:
@@ -395,7 +407,8 @@ def main() -> None:
         link.stop()
 
 
-def build_scanner(settings: KioskSettings, on_code: Callable[[str], None]) -> QrScanner | None:
+def build_scanner(settings: KioskSettings, on_code: Callable[[str], None],
+                  on_frame: Callable[[Image.Image], None] | None = None) -> QrScanner | None:
     """The QR scanner on the configured camera; None when the kiosk has none."""
     if settings.camera == "none":
         return None
@@ -406,4 +419,4 @@ def build_scanner(settings: KioskSettings, on_code: Callable[[str], None]) -> Qr
         if settings.camera_folder is None:
             raise ValueError("camera 'folder' needs HALLQ_KIOSK_CAMERA_FOLDER")
         source = ImageFolderSource(settings.camera_folder, loop=True, fps=5.0)
-    return QrScanner(source, on_code)
+    return QrScanner(source, on_code, on_frame=on_frame)

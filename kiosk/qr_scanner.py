@@ -90,11 +90,13 @@ class QrScanner:
     """Reads frames from a source on its own thread and calls `on_code` with each new code."""
 
     def __init__(self, source: FrameSource, on_code: Callable[[str], None], *,
+                 on_frame: Callable[[Image.Image], None] | None = None,
                  forget_after: float = FORGET_AFTER_S, repeat_after: float = REPEAT_AFTER_S,
                  sharpen_every: int = SHARPEN_EVERY,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.source = source
         self.on_code = on_code
+        self.on_frame = on_frame  # the screen's picture of the camera, if any
         self.seen = SeenCodes(forget_after, repeat_after)
         self.sharpen_every = sharpen_every  # 0: never
         self.clock = clock
@@ -134,6 +136,8 @@ class QrScanner:
                 frame = self.source.read()
                 if frame is None:
                     break
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 for code in self.scan(frame):
                     self.codes += 1
                     try:

@@ -27,6 +27,7 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from kivy.clock import Clock  # noqa: E402
 
+from kiosk.adapters.qr_frames import qr_frame  # noqa: E402
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.core import KioskCore  # noqa: E402
 from kiosk.screens.checkin import CheckInScreen  # noqa: E402
@@ -219,8 +220,13 @@ class Driver:
         # thread. A code that is no appointment: the hub's refusal, and a way home.
         yield from self.tap(texts.APPOINTMENT)
         yield self.on_page("checkin")
+        view = app.camera_view
+        assert view is not None, "a kiosk with a camera shows its picture"
+        view.show(qr_frame("HALLQ:A:sample", 200, angle=10))  # as the scanner's thread does
+        yield lambda: view.frames_shown > 0
+        yield self.frames(10)
         yield from self.shot("checkin")
-        self.record("checkin")
+        self.record("checkin", camera_frames=view.frames_shown)
         checkin = app.pages["checkin"]
         assert isinstance(checkin, CheckInScreen)
         threading.Thread(target=checkin.on_code, args=("not an appointment",)).start()

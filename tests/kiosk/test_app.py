@@ -93,7 +93,9 @@ def visit(broker: Broker, tmp_path_factory: pytest.TempPathFactory
     shutil.rmtree(OUT, ignore_errors=True)
     log = (tmp_path / "driver.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "tests.kiosk.kiosk_driver", str(OUT)],
-                            cwd=ROOT, env=kiosk_env(broker, hub_settings, tmp_path),
+                            cwd=ROOT, env=kiosk_env(broker, hub_settings, tmp_path)
+                            | {"HALLQ_KIOSK_CAMERA": "folder",  # the driver feeds the view
+                               "HALLQ_KIOSK_CAMERA_FOLDER": str(tmp_path)},
                             stdout=subprocess.PIPE, stderr=log, text=True)
     killer = threading.Timer(TIMEOUT_S, proc.kill)
     killer.start()
@@ -178,6 +180,7 @@ def test_every_page_has_help_and_a_way_back(visit: tuple[dict[str, Any], Hub]) -
         if name != "end":
             assert texts.HELP in step["texts"], name
     assert texts.SCAN_HINT in steps["checkin"]["texts"]
+    assert steps["checkin"]["camera_frames"] > 0, "the camera's picture is on the page"
     assert "暂时不能取号" in steps["checkin_refused"]["texts"]
     assert texts.HELP_DESK in steps["help"]["texts"]
     assert 4 < steps["idle_home"]["waited_s"] < 12  # idle_timeout_s is 5
