@@ -29,6 +29,7 @@ from hub.app import Hub
 from hub.db.schema import cases, ticket_events, tickets
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
+from printing.printers import FilePrinter
 from protocol.link import DeviceLink, State
 from protocol.messages import OUTCOME_ZH, WindowState
 from protocol.settings import DeviceSettings
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     materials = {s.code: s.materials for s in hub.catalogue.all_services()}
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
                        (3.0, 9.0), random.Random(rng.random()), materials, issue_window,
-                       w.post_a) for w in windows]
+                       w.post_a, hall_name=hub.catalogue.hall_name) for w in windows]
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
@@ -165,7 +166,10 @@ def main(argv: list[str] | None = None) -> None:
         d.close()
     screen_link.stop()
     pauses = sum(w.pauses for w in staff)
-    print_summary(hub, calls, pending, pauses, time.monotonic() - started)
+    notices = sum(w.core.printer.path.read_bytes().count(b"\x1dV")  # one cut a slip
+                  for w in staff if isinstance(w.core.printer, FilePrinter)
+                  and w.core.printer.path.exists())
+    print_summary(hub, calls, pending, pauses, time.monotonic() - started, notices)
     hub.stop()
     broker.stop()
 
@@ -218,7 +222,7 @@ def status_line(hub: Hub) -> str:
 
 
 def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
-                  seconds: float) -> None:
+                  seconds: float, notices: int = 0) -> None:
     """What happened, read from the hub's database (the truth), not from the robots."""
     with hub.engine.connect() as conn:
         by_status: dict[str, int] = dict(conn.execute(
@@ -252,6 +256,7 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
         print(f"等候时长 wait: 平均 {sum(waits) / len(waits):.1f} 秒, "
               f"最长 {waits[-1]:.1f} 秒")
     print(f"设备未确认请求 unanswered requests in outboxes: {pending}")
+    print(f"补正告知单 notices printed: {notices}")
 
 
 if __name__ == "__main__":

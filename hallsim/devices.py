@@ -81,14 +81,17 @@ class SimWindow:
                  serve_seconds: CaseSeconds, rng: random.Random,
                  materials: dict[str, list[str]],
                  issue_window: tuple[int, set[str]] | None = None,
-                 staff_no: str | None = None, *, pace: Pace = DEMO_PACE) -> None:
+                 staff_no: str | None = None, *, pace: Pace = DEMO_PACE,
+                 hall_name: str = "") -> None:
         settings = DeviceSettings(hall_id=hall_id, device_id=f"caller-{window}", mqtt=mqtt,
                                   data_dir=data_dir)
         self.materials = materials  # per service, for the 补正 notices
         self.issue_window = issue_window  # 统一出件: its number and the services it serves
         self.staff_no = staff_no  # the A post signs in (demo PIN 123456)
         self.link = DeviceLink(settings, DeviceClass.CALLER)
-        self.core = CallerCore(self.link, window)
+        # the window's printer: its 补正 notices (一次性告知单) as ESC/POS bytes in a file
+        self.core = CallerCore(self.link, window, hall_name=hall_name,
+                               printer=FilePrinter(data_dir / f"window-{window}.escpos"))
         self.serve_seconds = serve_seconds
         self.pace = pace
         self.rng = rng
