@@ -25,6 +25,7 @@ from protocol.messages import (
     CloseWindow,
     ErrorReply,
     FinishCase,
+    Grade,
     NoShow,
     OpenWindow,
     PauseWindow,
@@ -34,6 +35,7 @@ from protocol.messages import (
     SignIn,
     SignOut,
     StepAway,
+    SubmitReview,
     TicketCalled,
     TransferTicket,
     WindowState,
@@ -65,6 +67,7 @@ class CallerCore:
         self.hall_name = hall_name
         self.state: WindowState | None = None
         self.last_notice: CaseFinished | None = None  # the last 补正 finish, for reprints
+        self.last_case: CaseFinished | None = None  # the case the evaluator may review
         self.notice_error: str | None = None  # Chinese, for the screen; None: it printed
         self._state_lock = threading.Lock()
         self._print_lock = threading.Lock()
@@ -92,8 +95,14 @@ class CallerCore:
     def close(self) -> AnyReply | None:
         return self._ask(CloseWindow(request_id=uuid4(), window=self.window))
 
+    @property
+    def review_open(self) -> bool:
+        """The evaluator's buttons are live: a case finished here, not yet reviewed."""
+        return self.last_case is not None
+
     def call_next(self) -> AnyReply | None:
-        """Call the longest-waiting ticket this window serves."""
+        """Call the longest-waiting ticket this window serves (the evaluator closes)."""
+        self.last_case = None
         return self._ask(CallNext(request_id=uuid4(), window=self.window))
 
     def finish(self, outcome: CaseOutcome = "on_the_spot", *, reason: str | None = None,
@@ -105,9 +114,23 @@ class CallerCore:
         reply = self._ask(FinishCase(request_id=uuid4(), window=self.window,
                                      ticket_id=ticket_id, outcome=outcome, reason=reason,
                                      missing=list(missing), departments=list(departments)))
-        if isinstance(reply, CaseFinished) and reply.case.outcome == "incomplete":
-            self._print_notice(reply)
+        if isinstance(reply, CaseFinished):
+            self.last_case = reply  # the evaluator may now take its review
+            if reply.case.outcome == "incomplete":
+                self._print_notice(reply)
         return reply
+
+    def review(self, grade: Grade, reason: str | None = None) -> AnyReply | None:
+        """The citizen's review of the case just finished (一事一评); None when none is open.
+
+        One press, one review: the evaluator closes whatever the hub answers, and a second
+        press (or a QoS 1 duplicate) never makes a second review.
+        """
+        done, self.last_case = self.last_case, None
+        if done is None:
+            return None
+        return self._ask(SubmitReview(request_id=uuid4(), window=self.window,
+                                      case_id=done.case.id, grade=grade, reason=reason))
 
     def reprint_notice(self) -> str | None:
         """Print the last 补正 notice again; None when it printed, else what the screen says."""

@@ -62,7 +62,7 @@ class RequestConsumer:
         self.engine = engine
         self.clock = clock
         self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar(),
-                               issuing=issuing)
+                               issuing=issuing, reviews=settings.reviews)
         self.on_states = on_states
         self.summary = QueueSummary(engine, clock, lambda: self.ctx.issuing,
                                     self._send_queue_state)

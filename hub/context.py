@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from hub.clock import Clock
 from hub.issuing import IssuingRules
-from hub.rules import QueueRules
+from hub.rules import QueueRules, ReviewRules
 from hub.sign_in_guard import SignInGuard
 from hub.ticket_links import TicketLinks
 from hub.work_calendar import WorkCalendar
@@ -27,6 +27,7 @@ class HallContext:
     issuing: IssuingRules | None = None  # hours and caps; None: always open, no cap
     hall_id: str = ""  # this hall: an appointment code of another hall is refused
     links: TicketLinks | None = None  # each ticket's page for phones; None: no page served
+    reviews: ReviewRules = ReviewRules()
 
 
 @dataclass

@@ -88,8 +88,8 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
                        updated_at=clock.local(updated_at))
 
 
-def catalogue_state(conn: Connection, hall_name: str,
-                    departments: list[tuple[str, str]]) -> CatalogueState:
+def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[str, str]],
+                    review_reasons: tuple[str, ...] = ()) -> CatalogueState:
     """What kiosks list: the active items with their 一次性告知, in prefix order."""
     rows = conn.execute(select(services).where(services.c.active)
                         .order_by(services.c.prefix, services.c.code)).mappings()
@@ -99,7 +99,8 @@ def catalogue_state(conn: Connection, hall_name: str,
                          legal_days=r["legal_days"], promised_days=r["promised_days"],
                          fee=r["fee"], items=r["bundle_items"]) for r in rows]
     return CatalogueState(hall_name=hall_name, services=infos,
-                          departments=[DepartmentInfo(code=c, name=n) for c, n in departments])
+                          departments=[DepartmentInfo(code=c, name=n) for c, n in departments],
+                          review_reasons=list(review_reasons))
 
 
 def all_window_numbers(conn: Connection) -> list[int]:

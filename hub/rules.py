@@ -19,3 +19,15 @@ class QueueRules(BaseModel):
     # an appointment's QR code gives a ticket from this long before its slot starts …
     check_in_before_minutes: int = Field(30, ge=0, le=240)
     check_in_after_minutes: int = Field(15, ge=0, le=240)  # … until this long after it ends
+
+
+class ReviewRules(BaseModel):
+    """How reviews (好差评) are taken in this hall; issue 8 adds deadlines and scoring."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A bad review (不满意, 非常不满意) needs one of these reasons (several provinces ask one).
+    bad_review_reasons: tuple[str, ...] = (
+        "等候时间太长", "服务态度不好", "办事效率低", "一次性告知不清楚", "材料要求不合理",
+        "其他原因",
+    )

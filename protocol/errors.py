@@ -41,6 +41,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_TICKET = "UNKNOWN_TICKET"
     TICKET_VOID = "TICKET_VOID"
     TICKET_IN_HAND = "TICKET_IN_HAND"
+    UNKNOWN_CASE = "UNKNOWN_CASE"
+    REVIEW_EXISTS = "REVIEW_EXISTS"
+    REVIEW_REASON = "REVIEW_REASON"
     LAST_WINDOW = "LAST_WINDOW"
     BAD_DATE = "BAD_DATE"
     NOT_APPOINTMENT = "NOT_APPOINTMENT"
@@ -88,6 +91,9 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.UNKNOWN_TICKET: "没有找到这张号票，请重新取号",
     ErrorCode.TICKET_VOID: "该号已作废，请重新取号",
     ErrorCode.TICKET_IN_HAND: "该号已在排队中，不能作废",
+    ErrorCode.UNKNOWN_CASE: "没有找到这次办件，无法评价",
+    ErrorCode.REVIEW_EXISTS: "这次办件已经评价过了，感谢您的参与",
+    ErrorCode.REVIEW_REASON: "请选择不满意的原因",
     ErrorCode.LAST_WINDOW: "该事项将没有任何窗口办理，请先安排其他窗口",
     ErrorCode.BAD_DATE: "日期格式有误，请写成2027-01-01",
     # appointment check-in at the kiosk's camera; the hub gives the dates and times it knows

@@ -271,10 +271,34 @@ class CheckIn(Request):
     code: str = Field(min_length=1, max_length=512)
 
 
+Grade = Literal["very_satisfied", "satisfied", "basic", "unsatisfied", "very_unsatisfied"]
+# The national 好差评 grades (国办发〔2019〕51号) with their stars; the bottom two are 差评.
+GRADE_ZH: dict[str, str] = {
+    "very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
+    "unsatisfied": "不满意", "very_unsatisfied": "非常不满意",
+}
+GRADE_STARS: dict[str, int] = {"very_satisfied": 5, "satisfied": 4, "basic": 3,
+                               "unsatisfied": 2, "very_unsatisfied": 1}
+BAD_GRADES = frozenset({"unsatisfied", "very_unsatisfied"})
+
+
+class SubmitReview(Request):
+    """Evaluator at a window: the citizen's review of the case just finished (一事一评)."""
+
+    ACTION: ClassVar[str] = "submit_review"
+    SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
+
+    window: WindowNo
+    case_id: int = Field(ge=1)
+    grade: Grade
+    reason: str | None = Field(None, max_length=40)  # required for a bad review (差评)
+
+
 REQUESTS: tuple[type[Request], ...] = (
     IssueTicket, IssuePriorityTicket, ConfirmTicket, VoidTicket, CheckIn,
     SignIn, SignOut, OpenWindow, CloseWindow, CallNext, FinishCase,
     Recall, NoShow, CallNumber, TransferTicket, PauseWindow, StepAway, ResumeWindow,
+    SubmitReview,
 )
 REQUEST_BY_ACTION: dict[str, type[Request]] = {r.ACTION: r for r in REQUESTS}
 
@@ -317,6 +341,24 @@ class CaseRecord(Message):
     departments: list[str] = []
     staff_no: str | None = None  # who handled it
     finished_at: datetime
+
+
+class ReviewRecord(Message):
+    """A review as recorded: tied to the case, its item, window and staff member."""
+
+    id: int
+    case_id: int
+    number: TicketNumber
+    service: ServiceCode
+    service_name: str
+    window: WindowNo
+    staff_no: str | None = None
+    grade: Grade
+    grade_name: str  # 非常满意 …
+    stars: int = Field(ge=1, le=5)
+    reason: str | None = None
+    channel: Literal["window"] = "window"  # the evaluator; phone and supplementary: issue 8
+    created_at: datetime
 
 
 class StaffCard(Message):
@@ -408,6 +450,7 @@ class CatalogueState(Message):
     hall_name: str
     departments: list[DepartmentInfo]
     services: list[ServiceInfo]  # active ones only
+    review_reasons: list[str] = []  # a bad review's reasons, for the evaluator's screen
 
 
 PrinterCondition = Literal["ok", "paper_low", "no_paper", "no_answer", "error"]
@@ -517,6 +560,13 @@ class TicketTransferred(TicketAtWindow):
     kind: Literal["transferred"] = "transferred"
 
 
+class ReviewRecorded(Done):
+    """The review is kept; the evaluator thanks the citizen."""
+
+    kind: Literal["review_recorded"] = "review_recorded"
+    review: ReviewRecord
+
+
 class ErrorReply(Reply):
     """A refusal: nothing changed. `request_id` is None when the request was unreadable."""
 
@@ -528,12 +578,12 @@ class ErrorReply(Reply):
 
 AnyReply = Annotated[
     TicketIssued | TicketConfirmed | TicketVoided | WindowChanged | TicketCalled
-    | CaseFinished | NoShowRecorded | TicketTransferred | ErrorReply,
+    | CaseFinished | NoShowRecorded | TicketTransferred | ReviewRecorded | ErrorReply,
     Field(discriminator="kind"),
 ]
 REPLIES: tuple[type[Reply], ...] = (TicketIssued, TicketConfirmed, TicketVoided, WindowChanged,
                                     TicketCalled, CaseFinished, NoShowRecorded,
-                                    TicketTransferred, ErrorReply)
+                                    TicketTransferred, ReviewRecorded, ErrorReply)
 reply_adapter: TypeAdapter[AnyReply] = TypeAdapter(AnyReply)
 
 

@@ -215,3 +215,19 @@ hall_keys = Table(
     Column("secret", String(128), nullable=False),  # hex
     Column("created_at", DateTime, nullable=False),
 )
+
+# 一事一评: at most one review per case, whichever channel comes first.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("grade", String(16), nullable=False),
+    Column("stars", Integer, nullable=False),
+    Column("reason", String(40), nullable=True),
+    Column("channel", String(12), nullable=False),  # window (the evaluator)
+    Column("window_number", Integer, ForeignKey("windows.number"), nullable=False),
+    Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
+    Column("staff_no", String(16), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)

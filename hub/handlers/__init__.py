@@ -18,6 +18,7 @@ from hub.handlers.calls import (
     on_transfer,
 )
 from hub.handlers.check_in import on_check_in
+from hub.handlers.reviews import on_submit_review
 from hub.handlers.tickets import (
     on_confirm_ticket,
     on_issue_priority_ticket,
@@ -51,11 +52,13 @@ from protocol.messages import (
     SignIn,
     SignOut,
     StepAway,
+    SubmitReview,
     TransferTicket,
     VoidTicket,
 )
 
 HANDLERS: dict[type[Request], Handler] = {
+    SubmitReview: on_submit_review,
     IssueTicket: on_issue_ticket,
     IssuePriorityTicket: on_issue_priority_ticket,
     ConfirmTicket: on_confirm_ticket,

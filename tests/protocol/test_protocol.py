@@ -43,12 +43,15 @@ from protocol.messages import (
     Reply,
     Request,
     ResumeWindow,
+    ReviewRecord,
+    ReviewRecorded,
     ServiceInfo,
     ServiceQueue,
     SignIn,
     SignOut,
     StaffCard,
     StepAway,
+    SubmitReview,
     Ticket,
     TicketCalled,
     TicketConfirmed,
@@ -98,6 +101,8 @@ REQUEST_SAMPLES: dict[type[Request], Request] = {
     VoidTicket: VoidTicket(request_id=RID, ticket_id=12, reason="citizen_left"),
     CheckIn: CheckIn(request_id=RID, code="HALLQ:A:hall-1:WyJYcTN2OUprMiIsIkhVS09VX01PVkUiLCIy"
                                            "MDI0LTA1LTA2IiwiMDk6MDAiLCIwOTozMCJd.h-fLDk6Yldu_4Pwb"),
+    SubmitReview: SubmitReview(request_id=RID, window=3, case_id=7, grade="unsatisfied",
+                               reason="等候时间太长"),
 }
 REPLY_SAMPLES: dict[type[Reply], Reply] = {
     TicketIssued: TicketIssued(request_id=RID, ticket=TICKET, waiting_before=4,
@@ -105,6 +110,10 @@ REPLY_SAMPLES: dict[type[Reply], Reply] = {
     TicketConfirmed: TicketConfirmed(request_id=RID, ticket=TICKET, waiting_before=4,
                                      est_wait_s=600),
     TicketVoided: TicketVoided(request_id=RID, ticket=TICKET),
+    ReviewRecorded: ReviewRecorded(request_id=RID, review=ReviewRecord(
+        id=1, case_id=7, number="A012", service="HUKOU_MOVE", service_name="户口迁移", window=3,
+        staff_no="S031", grade="unsatisfied", grade_name="不满意", stars=2,
+        reason="等候时间太长", created_at=NOW)),
     WindowChanged: WindowChanged(request_id=RID, window=WINDOW),
     TicketCalled: TicketCalled(request_id=RID, ticket=TICKET, window=WINDOW),
     CaseFinished: CaseFinished(request_id=RID, ticket=TICKET, window=WINDOW, case=CaseRecord(
