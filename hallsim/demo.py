@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from caller_display.announcer import Announcer
 from caller_display.main_screen import Call, MainScreen, window_text
+from caller_display.settings import DisplaySettings
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
@@ -99,8 +101,14 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     calls: list[Call] = []
 
+    # The main screen's speaker: each call spoken (chime, twice) into a numbered WAV file.
+    speaker = Announcer.from_settings(DisplaySettings(
+        hall_id=HALL, device_id="main-screen", data_dir=args.workdir, player="file",
+        clips_dir=args.workdir / "voice", wav_dir=args.workdir / "announcements"))
+
     def announce(call: Call) -> None:
         calls.append(call)
+        speaker(call)
         say(f"📢 {call.text}")
 
     screen = MainScreen(announce)
@@ -138,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
     print(f"  管理看板 dashboard: {hub.dashboard_url}")
     print(f"  MQTT broker: 127.0.0.1:{broker.port}   数据目录: {args.workdir}")
+    print(f"  语音叫号 spoken calls: {args.workdir / 'announcements'}/*.wav")
     print(f"  {len(kiosks)} 台取号机, {len(staff)} 个窗口: "
           + "、".join(w.name for w in windows))
     if kiosk_app is not None:
@@ -165,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     for d in devices:
         d.close()
     screen_link.stop()
+    speaker.close()
     pauses = sum(w.pauses for w in staff)
     notices = sum(w.core.printer.path.read_bytes().count(b"\x1dV")  # one cut a slip
                   for w in staff if isinstance(w.core.printer, FilePrinter)

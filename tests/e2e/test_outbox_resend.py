@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import wave
 from pathlib import Path
 from uuid import uuid4
 
@@ -84,10 +85,15 @@ def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=True, env=env,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out
+    figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
+    spoken = sorted((tmp_path / "demo" / "announcements").glob("*.wav"))
+    assert 0 < len(spoken) <= figures["大屏叫号"], "calls spoken (a newer call of a window " \
+        "replaces one not yet said)"
+    with wave.open(str(spoken[0])) as first:
+        assert first.getnframes() / first.getframerate() > 2.0, "a chime and a call, twice"
     shot = tmp_path / "demo" / "kiosk-screen.png"
     assert f"what it shows: {shot}" in out
     assert shot.stat().st_size > 10_000, "the kiosk app drew its home screen"
-    figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
     assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
     assert figures["大屏叫号"] == figures["叫号次数"], "each call and recall announced once"
     assert "unanswered requests in outboxes: 0" in out

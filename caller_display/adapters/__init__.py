@@ -1,0 +1,1 @@
+"""The callers' and main screen's hardware behind adapters: speaker, buttons."""
