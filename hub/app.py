@@ -13,6 +13,7 @@ from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
+from hub.handlers.tickets import hand_over_by_phone
 from hub.issuing import IssuingRules
 from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
@@ -61,7 +62,7 @@ class Hub:
                                  self.issuing, self.clock)
         ticket_key = ticket_links.load_key(self.engine, self.clock.now())
         self.ticket_pages = TicketPages(self.engine, self.clock, ticket_key,
-                                        self.catalogue.hall_name)
+                                        self.catalogue.hall_name, opened=self._opened_on_phone)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes,
                                   alert_wait_minutes=settings.rules.alert_wait_minutes,
@@ -73,6 +74,16 @@ class Hub:
         # known only now that the server has its port; the consumer's thread starts later
         self.consumer.ctx = replace(self.consumer.ctx, hall_id=settings.hall_id, links=ticket_links
                                     .TicketLinks(ticket_key, self.ticket_base_url))
+
+    def _opened_on_phone(self, ticket_id: int) -> None:
+        """A pending ticket's page opened on a phone (paperless): confirm it as 'phone'."""
+        now = self.clock.now()
+        try:
+            if self.consumer.run(lambda conn: hand_over_by_phone(conn, ticket_id, now),
+                                 timeout=2.0):
+                log.info("ticket %s taken on a phone", ticket_id)
+        except TimeoutError:  # no broker now: the kiosk's own confirmation will come
+            log.warning("could not confirm ticket %s opened on a phone", ticket_id)
 
     def warnings(self) -> list[str]:
         """What managers must act on, shown on top of the dashboard."""

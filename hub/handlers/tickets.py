@@ -8,7 +8,7 @@ called. The guide desk hands its tickets over in person: they wait at once.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, DateTime, bindparam, func, insert, select, update
 
@@ -179,3 +179,10 @@ def on_void_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Requ
     return Outcome(TicketVoided(request_id=req.request_id,
                                 ticket=hall_state.ticket(conn, ctx.clock, req.ticket_id)),
                    queue=True)
+
+
+def hand_over_by_phone(conn: Connection, ticket_id: int, now: datetime) -> bool:
+    """A pending ticket whose page was opened on a phone is in the citizen's hand."""
+    done = _SETTLE.run(conn, {"b_tid": ticket_id, "b_status": "waiting", "b_how": "phone",
+                              "b_reason": None, "b_now": now})
+    return bool(done.rowcount == 1)

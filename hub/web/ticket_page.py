@@ -25,6 +25,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -159,7 +160,11 @@ def ticket_document(t: Ticket, place: Place | None, local_now: datetime) -> dict
 class TicketPages:
     """The pages of every ticket, read-only, with the queue they share."""
 
-    def __init__(self, engine: Engine, clock: Clock, key: TicketKey, hall_name: str) -> None:
+    def __init__(self, engine: Engine, clock: Clock, key: TicketKey, hall_name: str,
+                 opened: Callable[[int], None] | None = None) -> None:
+        # `opened(ticket_id)`: a pending ticket's page was opened on a phone, which is
+        # the citizen taking it (paperless): the hub confirms it, as a kiosk would.
+        self.opened = opened
         self.reader = make_reader(engine)
         self._own_reader = self.reader is not engine
         self.clock = clock
@@ -184,6 +189,10 @@ class TicketPages:
                 t = hall_state.ticket(conn, self.clock, ticket_id)
             except LookupError:
                 return None
+        if t.status == "pending" and self.opened is not None:
+            self.opened(ticket_id)  # the phone has it now: it joins the queue
+        with self.reader.begin() as conn:
+            t = hall_state.ticket(conn, self.clock, ticket_id)
             place = None
             if t.status == "waiting":
                 place = self._queue_now(conn, t.service_day, now, ticket_id).place(ticket_id)

@@ -207,3 +207,20 @@ def test_paperless_the_ticket_goes_on_the_phone_or_on_paper_if_asked(
     printed = kiosk.print_instead(asked.issued)  # 打印纸质号票
     assert printed.printed and "A002" in read_tickets(printer.path.read_bytes())[0].big
     assert status_of(hub, "A002") == ("waiting", "printed", None)
+
+
+def test_opening_the_page_on_a_phone_is_taking_the_ticket(
+        hub: Hub, make_link: LinkFactory, tmp_path: Path) -> None:
+    """Paperless: whoever scanned the QR code has the ticket, tap or no tap at the kiosk."""
+    kiosk = make_kiosk(make_link, tmp_path, hub.settings.hall_id,
+                       FilePrinter(tmp_path / "kiosk.escpos"), paperless=True)
+    shown = kiosk.take_ticket(SERVICE)
+    assert shown.issued is not None and shown.issued.track_url is not None
+    path = "/t/" + shown.issued.track_url.rsplit("/t/", 1)[1]
+    page = hub.web.test_client().get(path + ".json")
+    assert page.status_code == 200 and page.json is not None
+    assert page.json["status"] == "waiting", "the phone has it: it is in the queue"
+    assert status_of(hub, "A001") == ("waiting", "phone", None)
+    kiosk.void_unseen(shown.issued.ticket.id)  # the kiosk's screen timed out meanwhile
+    eventually(lambda: len(kiosk.link.outbox) == 0, what="the void answered")
+    assert status_of(hub, "A001")[0] == "waiting", "a ticket in hand is never voided"

@@ -141,8 +141,8 @@ def test_position_and_window_follow_the_calls(hub: Hub, make_link: LinkFactory,
     assert re.fullmatch(r"\d\d:\d\d:\d\d", doc["updated_at"])
     assert once(client, first, status="waiting")["ahead"] == 0
     assert once(client, other, status="waiting")["ahead"] == 0
-    pending = state(client, unconfirmed)
-    assert (pending["status_zh"], pending["ahead"]) == ("待领取", None)
+    # (A003's own page is not opened here: opening it on a phone is taking the ticket,
+    # see tests/e2e/test_no_ghost_tickets.py)
 
     guide = make_link(DeviceClass.GUIDE, "guide-desk")
     elder = guide.send(IssuePriorityTicket(request_id=uuid4(), service=SERVICE,
