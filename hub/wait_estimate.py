@@ -223,7 +223,7 @@ def case_times(conn: Connection, day: date) -> CaseTimes:
     return times
 
 
-def _hall_now(conn: Connection, day: date, now: datetime
+def hall_now(conn: Connection, day: date, now: datetime
               ) -> tuple[list[Window], list[tuple[int, str, int | None, int]], CaseTimes]:
     """Staffed windows, waiting tickets (id, service, window sent to, priority?) in call
     order, and today's case times."""
@@ -246,7 +246,7 @@ def _hall_now(conn: Connection, day: date, now: datetime
 
 def estimates_now(conn: Connection, day: date, now: datetime) -> dict[str, int]:
     """Each service's wait for a newcomer now, in seconds; absent: no staffed window serves it."""
-    staffed, queue, times = _hall_now(conn, day, now)
+    staffed, queue, times = hall_now(conn, day, now)
     return wait_by_service(staffed, ((service, target) for _, service, target, _ in queue),
                            times)
 
@@ -256,7 +256,7 @@ def estimate_for(conn: Connection, day: date, now: datetime, service: str, ticke
     """The estimate for the new ticket `ticket_id` of `service`: those before it only."""
     if not _OPEN_FOR.scalar(conn, {"b_code": service}):
         return None
-    staffed, queue, times = _hall_now(conn, day, now)
+    staffed, queue, times = hall_now(conn, day, now)
     before = ((svc, target) for tid, svc, target, urgent in queue
               if tid < ticket_id and (urgent or not priority))
     return wait_for(staffed, before, times, service)

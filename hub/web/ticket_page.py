@@ -39,7 +39,7 @@ from hub.db.engine import make_reader
 from hub.db.prepared import Prepared
 from hub.db.schema import tickets, windows
 from hub.ticket_links import TicketKey
-from hub.wait_estimate import CaseTimes, Window, _hall_now, windows_done  # as tickets say
+from hub.wait_estimate import CaseTimes, Window, hall_now, windows_done  # as tickets say
 from protocol.messages import Ticket
 
 log = logging.getLogger(__name__)
@@ -184,15 +184,18 @@ class TicketPages:
         if ticket_id is None:
             return None
         now = self.clock.now()
+        document = self._read(ticket_id, now)
+        if document is not None and document["status"] == "pending" and self.opened:
+            self.opened(ticket_id)  # the phone has it now: it joins the queue
+            document = self._read(ticket_id, now)
+        return document
+
+    def _read(self, ticket_id: int, now: datetime) -> dict[str, Any] | None:
         with self.reader.begin() as conn:
             try:
                 t = hall_state.ticket(conn, self.clock, ticket_id)
             except LookupError:
                 return None
-        if t.status == "pending" and self.opened is not None:
-            self.opened(ticket_id)  # the phone has it now: it joins the queue
-        with self.reader.begin() as conn:
-            t = hall_state.ticket(conn, self.clock, ticket_id)
             place = None
             if t.status == "waiting":
                 place = self._queue_now(conn, t.service_day, now, ticket_id).place(ticket_id)
@@ -208,7 +211,7 @@ class TicketPages:
             if q is None or q.day != day or q.mark != mark \
                     or time.monotonic() - q.built > SNAPSHOT_MAX_S \
                     or (ticket_id not in q.places and q.place(ticket_id) is None):
-                staffed, order, times = _hall_now(conn, day, now)
+                staffed, order, times = hall_now(conn, day, now)
                 q = QueueNow(day, mark, time.monotonic(), staffed,
                              [(i, s, t, bool(p)) for i, s, t, p in order], times)
                 self._queue = q
