@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,9 +28,8 @@ from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from caller_display.adapters.buttons import GpioPanel, PanelSettings  # noqa: E402
 from caller_display.caller_core import CallerCore  # noqa: E402
 from caller_display.staff_panel import Feedback, StaffPanel  # noqa: E402
-from protocol.link import DeviceLink, State  # noqa: E402
+from protocol.link import State  # noqa: E402
 from protocol.messages import OpenWindow, WindowState  # noqa: E402
-from protocol.settings import DeviceSettings  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
 
 WINDOW, SERVICE = 5, "GA_HJQY"
@@ -70,18 +68,10 @@ def main() -> None:
     factory = MockFactory()
     Device.pin_factory = factory
     settings = PanelSettings()
-    with bench_hall() as hall, tempfile.TemporaryDirectory() as tmp:
-        def link(cls: DeviceClass, device: str) -> DeviceLink:
-            s = DeviceSettings(hall_id=hall.hall_id, device_id=device, data_dir=Path(tmp),
-                               mqtt=hall.broker.settings_for(cls))
-            dl = DeviceLink(s, cls, on_state=on_state if cls == DeviceClass.DISPLAY else None)
-            dl.start()
-            dl.wait_connected(10)
-            return dl
-
-        kiosk, caller, display = (link(DeviceClass.KIOSK, "kiosk-1"),
-                                  link(DeviceClass.CALLER, "caller-5"),
-                                  link(DeviceClass.DISPLAY, "main-screen"))
+    with bench_hall() as hall:
+        kiosk, caller, display = (hall.link(DeviceClass.KIOSK, "kiosk-1"),
+                                  hall.link(DeviceClass.CALLER, "caller-5"),
+                                  hall.link(DeviceClass.DISPLAY, "main-screen", on_state))
         tickets_in_hand(kiosk, SERVICE, (args.presses + 1) // 2)
         caller.send(OpenWindow(request_id=uuid4(), window=WINDOW)).wait(5)
         core = CallerCore(caller, WINDOW)

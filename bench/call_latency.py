@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from uuid import uuid4
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
-from protocol.link import DeviceLink, State  # noqa: E402
+from protocol.link import State  # noqa: E402
 from protocol.messages import (  # noqa: E402
     CallNext,
     FinishCase,
@@ -30,7 +29,6 @@ from protocol.messages import (  # noqa: E402
     TicketCalled,
     WindowState,
 )
-from protocol.settings import DeviceSettings  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
 
 WINDOW, SERVICE = 5, "GA_HJQY"
@@ -55,18 +53,10 @@ def main() -> None:
                 seen_seq = max(seen_seq, state.call_seq)
                 arrived.notify_all()
 
-    with bench_hall() as hall, tempfile.TemporaryDirectory() as tmp:
-        def link(cls: DeviceClass, device: str) -> DeviceLink:
-            s = DeviceSettings(hall_id=hall.hall_id, device_id=device, data_dir=Path(tmp),
-                               mqtt=hall.broker.settings_for(cls))
-            dl = DeviceLink(s, cls, on_state=on_state if cls == DeviceClass.DISPLAY else None)
-            dl.start()
-            dl.wait_connected(10)
-            return dl
-
-        kiosk, caller, display = (link(DeviceClass.KIOSK, "kiosk-1"),
-                                  link(DeviceClass.CALLER, "caller-5"),
-                                  link(DeviceClass.DISPLAY, "main-screen"))
+    with bench_hall() as hall:
+        kiosk, caller, display = (hall.link(DeviceClass.KIOSK, "kiosk-1"),
+                                  hall.link(DeviceClass.CALLER, "caller-5"),
+                                  hall.link(DeviceClass.DISPLAY, "main-screen", on_state))
         tickets_in_hand(kiosk, SERVICE, args.calls)
         caller.send(OpenWindow(request_id=uuid4(), window=WINDOW)).wait(5)
         time.sleep(0.5)

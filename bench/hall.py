@@ -11,8 +11,10 @@ from uuid import uuid4
 
 from hallsim.broker import Broker
 from hallsim.hub_process import HubProcess
-from protocol.link import DeviceLink
+from protocol.link import DeviceLink, StateHandler
 from protocol.messages import ConfirmTicket, IssueTicket, TicketIssued
+from protocol.settings import DeviceSettings
+from protocol.topics import DeviceClass
 
 
 @dataclass
@@ -25,6 +27,17 @@ class BenchHall:
     @property
     def db(self) -> Path:
         return self.workdir / "hub.db"
+
+    def link(self, device_class: DeviceClass, device_id: str,
+             on_state: StateHandler | None = None) -> DeviceLink:
+        """A device's link to this hall (its outbox in the hall's folder), connected."""
+        settings = DeviceSettings(hall_id=self.hall_id, device_id=device_id,
+                                  data_dir=self.workdir / "devices",
+                                  mqtt=self.broker.settings_for(device_class))
+        link = DeviceLink(settings, device_class, on_state=on_state)
+        link.start()
+        link.wait_connected(10)
+        return link
 
 
 @contextmanager

@@ -31,7 +31,6 @@ from kiosk.settings import KioskSettings  # noqa: E402
 from printing.printers import FilePrinter  # noqa: E402
 from protocol.link import DeviceLink  # noqa: E402
 from protocol.messages import CallNext, FinishCase, OpenWindow, TicketCalled  # noqa: E402
-from protocol.settings import DeviceSettings  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
 
 ITEMS = ["GA_HJQY", "GA_SFZHL", "BDC_CX", "SW_FPLY", "RS_SBKSL", "YB_YDJY", "MZ_JHDJ",
@@ -82,13 +81,7 @@ def main() -> None:
     p.add_argument("--windows", type=int, default=4)
     args = p.parse_args()
     with bench_hall() as hall, tempfile.TemporaryDirectory() as tmp:
-        def link(cls: DeviceClass, device: str) -> DeviceLink:
-            s = DeviceSettings(hall_id=hall.hall_id, device_id=device, data_dir=Path(tmp),
-                               mqtt=hall.broker.settings_for(cls))
-            dl = DeviceLink(s, cls)
-            dl.start()
-            dl.wait_connected(10)
-            return dl
+        link = hall.link
 
         stop = threading.Event()
         callers = [link(DeviceClass.CALLER, f"caller-{w}") for w in WINDOWS[:args.windows]]
