@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from hub.app import Hub
 from kiosk.core import KioskCore
@@ -20,9 +20,11 @@ from protocol.messages import TicketCalled, TicketIssued
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually
-from tests.hub.test_dashboard_browser import CHROMIUM_ARGS, CJK_FONTS, chromium_path
+from tests.hub import test_dashboard_browser
+from tests.hub.test_dashboard_browser import CJK_FONTS
 
 SERVICE, WINDOW = "GA_HJQY", 5  # 户口迁移 at window 5
+browser = test_dashboard_browser.browser  # the same fixture: one headless Chromium a module
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "phone"
 POLL_WAIT_MS = 9000  # the page asks every 5 s; one poll and some slack
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
@@ -40,18 +42,6 @@ if (window.OscillatorNode) {
   };
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module; each test opens its own phone."""
-    path = chromium_path()
-    if path is None:
-        pytest.skip("no Chromium: apt-get install chromium-headless-shell (or chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def waiting(hub: Hub, issued: TicketIssued) -> None:

@@ -144,6 +144,13 @@ class Driver:
 
     # ------------------------------------------------------------ the visits
 
+    def to_hukou(self) -> Iterator[Wait]:
+        """Home → 县公安局 → the page of 户口迁移, as a citizen taps it."""
+        yield from self.tap("县公安局")
+        yield self.on_page("department", department="GA")
+        yield from self.tap("户口迁移")
+        yield self.on_page("item", code="GA_HJQY")
+
     def visit(self) -> Iterator[Wait]:
         app, core = self.app, self.app.core
         yield lambda: core.catalogue is not None and core.queue is not None and core.hub_online
@@ -187,9 +194,7 @@ class Driver:
         self.printer.paper_left = 0
         core.check_printer()
         yield lambda: self.sees(texts.NO_PRINTER)
-        yield from self.tap("县公安局")
-        yield self.on_page("department", department="GA")
-        yield from self.tap("户口迁移")
+        yield from self.to_hukou()
         yield lambda: self.sees(texts.TAKE_ON_SCREEN)
         yield from self.tap(texts.TAKE_ON_SCREEN)
         yield self.on_page("ticket", mode="on_screen")
@@ -203,10 +208,7 @@ class Driver:
         yield from self.tap(texts.DONE)
         yield self.on_page("home")
         # The next citizen does not want the number on the screen: it is voided.
-        yield from self.tap("县公安局")
-        yield self.on_page("department", department="GA")
-        yield from self.tap("户口迁移")
-        yield self.on_page("item", code="GA_HJQY")
+        yield from self.to_hukou()
         yield from self.tap(texts.TAKE_ON_SCREEN)
         yield self.on_page("ticket", mode="on_screen")
         self.record("on_screen_unwanted")
@@ -254,20 +256,14 @@ class Driver:
         self.ask("stop-hub")
         yield lambda: not core.hub_online
         yield lambda: self.sees(texts.HUB_OFFLINE)
-        yield from self.tap("县公安局")
-        yield self.on_page("department", department="GA")
-        yield from self.tap("户口迁移")
-        yield self.on_page("item", code="GA_HJQY")
+        yield from self.to_hukou()
         yield from self.tap(texts.TAKE)
         yield self.on_page("printing", state="pending")
         yield from self.shot("hub_offline")
         self.record("pending")
         yield from self.tap(texts.CANCEL)
         yield self.on_page("home")
-        yield from self.tap("县公安局")
-        yield self.on_page("department", department="GA")
-        yield from self.tap("户口迁移")
-        yield self.on_page("item", code="GA_HJQY")
+        yield from self.to_hukou()
         yield from self.tap(texts.TAKE)
         yield self.on_page("printing", state="pending")
         self.ask("start-hub")
@@ -281,10 +277,7 @@ class Driver:
         # A paperless hall: the ticket's QR code to save on the phone; paper if asked.
         core.settings = core.settings.model_copy(update={"paperless": True})
         for then in (texts.PRINT_INSTEAD, texts.SAVED_ON_PHONE):
-            yield from self.tap("县公安局")
-            yield self.on_page("department", department="GA")
-            yield from self.tap("户口迁移")
-            yield self.on_page("item", code="GA_HJQY")
+            yield from self.to_hukou()
             yield from self.tap(texts.TAKE)
             yield self.on_page("ticket", mode="on_screen")
             yield lambda: self.sees(texts.TO_PHONE)
