@@ -47,7 +47,7 @@ def on_check_in(conn: Connection, ctx: HallContext, device_id: str, req: Request
     """An appointment's QR code read at the kiosk: its ticket, if it is the day and the time."""
     assert isinstance(req, CheckIn)
     now = ctx.clock.now()
-    found = verify(req.code, hall_key(conn, KEY_NAME, now), _hall_id(ctx))
+    found = verify(req.code, hall_key(conn, KEY_NAME, now), ctx.hall_id or None)
     if isinstance(found, Refusal):
         raise UserError(found.code, found.detail)
     _check_when(ctx.rules, found, ctx.clock.local(now))
@@ -63,15 +63,6 @@ def on_check_in(conn: Connection, ctx: HallContext, device_id: str, req: Request
                  found.appointment_id, number)
     return issue(conn, ctx, device_id, req, found.service,
                  appointment_id=found.appointment_id)
-
-
-def _hall_id(ctx: HallContext) -> str | None:
-    """This hall's id, when the context carries it; else the signature alone decides.
-
-    Each hall signs with its own key, so another hall's code fails the signature; the
-    id only tells the citizen better ("wrong hall"), and matters once halls share a key.
-    """
-    return ctx.hall_id or None
 
 
 def _check_when(rules: QueueRules, appointment: AppointmentCode, now: datetime) -> None:
