@@ -11,7 +11,6 @@ that nobody confirmed is voided when the page goes.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import time
@@ -22,7 +21,6 @@ from uuid import UUID
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.config import Config
 
 from kiosk.adapters.camera import FrameSource, ImageFolderSource, Picamera2Source
 from kiosk.core import KioskCore, TicketResult
@@ -39,13 +37,15 @@ from kiosk.settings import KioskSettings
 from kiosk.ui import texts
 from kiosk.ui.camera_view import CameraView
 from kiosk.ui.root import RootView
-from kiosk.ui.theme import BACKGROUND, Theme
-from kiosk.ui.widgets import register_cjk_font
+from kiosk.ui.theme import Theme
 from printing.printers import FilePrinter, Printer, UsbEscposPrinter
 from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, TicketIssued
 from protocol.topics import DeviceClass
+from screen_ui.colours import BACKGROUND
+from screen_ui.widgets import register_cjk_font
+from screen_ui.window import configure_kivy, save_screen
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -68,18 +68,6 @@ class TicketFlow:
     abandoned: bool = False
     # Late tickets that came before the tap's own "still waiting" answer was handled.
     early: list[TicketResult] = field(default_factory=list)
-
-
-def configure_kivy(settings: KioskSettings) -> None:
-    """Window size, fullscreen, cursor and input: set before Kivy opens its window."""
-    Config.set("graphics", "width", str(settings.window_width))
-    Config.set("graphics", "height", str(settings.window_height))
-    Config.set("graphics", "fullscreen", "auto" if settings.fullscreen else "0")
-    Config.set("graphics", "show_cursor", "1" if settings.show_cursor else "0")
-    # A hall's kiosk has no keyboard to bring it back: Esc must not end it.
-    Config.set("kivy", "exit_on_escape", "0" if settings.fullscreen else "1")
-    # No multitouch emulation: a right click must not leave red dots on the screen.
-    Config.set("input", "mouse", "mouse,multitouch_on_demand")
 
 
 class KioskApp(App):
@@ -139,13 +127,7 @@ class KioskApp(App):
 
     def save_screen(self) -> None:
         """Write what the screen shows to `screenshot_path` (a demo with no display)."""
-        from kivy.core.window import Window
-
-        target = self.core.settings.screenshot_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        written = Window.screenshot(name=str(target.with_name("screen.png")))
-        if written:  # Kivy numbers the file (screen0001.png): keep one, at a fixed name
-            os.replace(written, target)
+        save_screen(self.core.settings.screenshot_path)
 
     def open_settings(self, *largs: Any) -> bool:
         """No Kivy settings panel (F1) on a public kiosk."""

@@ -8,10 +8,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from protocol.settings import DeviceSettings
+from screen_ui.settings import ScreenSettings
 
 
-class KioskSettings(DeviceSettings):
+class KioskSettings(ScreenSettings):
     """A ticket machine: where its printer is and how wide its paper."""
 
     model_config = SettingsConfigDict(env_prefix="HALLQ_KIOSK_", env_nested_delimiter="__",
@@ -33,18 +33,11 @@ class KioskSettings(DeviceSettings):
     camera: Literal["none", "picamera2", "folder"] = "none"
     camera_folder: Path | None = None  # camera "folder": the images, read in turn, looping
 
-    # The touch screen (kiosk/app.py).
+    # The touch screen (kiosk/app.py; window, font and scale: ScreenSettings).
     idle_timeout_s: float = Field(60.0, gt=0)  # untouched this long, a screen goes back home
     ticket_shown_s: float = Field(15.0, gt=0)  # a printed ticket's confirmation stays this long
-    fullscreen: bool = False  # True on the hall's kiosks; a window while developing
-    window_width: int = Field(1280, ge=320)
-    window_height: int = Field(800, ge=240)
-    show_cursor: bool = True  # False on a touch-only kiosk
-    font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Roboto has no CJK
-    ui_scale: float = Field(1.0, ge=0.5, le=3.0)  # every text size; 1.0 suits 1280×800
     elder_scale: float = Field(1.35, ge=1.0, le=2.0)  # 长辈模式: text this much larger
     # 长辈模式 offers only these items (what older people come for most), in this order.
     elder_items: tuple[str, ...] = ("GA_SFZHL", "RS_SBKSL", "YB_MTB", "YB_SGBX")
-    screenshot_every_s: float | None = Field(None, gt=0)  # a demo with no display: save
-    screenshot_path: Path = Path("var/kiosk-screen.png")  # the screen this often, here
+    screenshot_path: Path = Path("var/kiosk-screen.png")  # a demo's screenshots
     help_desk_place: str = ""  # where the 导办台 is, e.g. "大厅入口右侧"; shown on the help page

@@ -17,8 +17,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import CAMERA, MUTED, WHITE
-from kiosk.ui.widgets import Panel, TextLabel
+from screen_ui.colours import CAMERA, MUTED, WHITE
+from screen_ui.widgets import Panel, TextLabel
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp

@@ -9,9 +9,9 @@ from kivy.utils import escape_markup
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import BRAND, BUNDLE
-from kiosk.ui.widgets import TextLabel, TileGrid, TouchButton
 from protocol.messages import ServiceInfo
+from screen_ui.colours import BRAND, BUNDLE
+from screen_ui.widgets import TextLabel, TileGrid, TouchButton
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp

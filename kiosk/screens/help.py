@@ -7,8 +7,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import HELP, MUTED
-from kiosk.ui.widgets import Panel, TextLabel, TouchButton
+from screen_ui.colours import HELP, MUTED
+from screen_ui.widgets import Panel, TextLabel, TouchButton
 
 
 class HelpScreen(KioskScreen):

@@ -12,9 +12,9 @@ from kivy.utils import escape_markup
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import BRAND, BUNDLE, GO, HELP, OK_GREEN, WHITE, Rgba
-from kiosk.ui.widgets import TextLabel, TileGrid, TouchButton
 from protocol.messages import ServiceInfo
+from screen_ui.colours import BRAND, BUNDLE, GO, HELP, OK_GREEN, WHITE, Rgba
+from screen_ui.widgets import TextLabel, TileGrid, TouchButton
 
 ELDER_MAX_ITEMS = 4  # fewer choices: two rows of two tiles, each name on one line
 

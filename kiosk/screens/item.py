@@ -11,9 +11,10 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import ALERT, GO, INK, MUTED, PANEL, Role
-from kiosk.ui.widgets import Panel, TextLabel, TouchButton
+from kiosk.ui.theme import Role
 from protocol.messages import ServiceInfo
+from screen_ui.colours import ALERT, GO, INK, MUTED, PANEL
+from screen_ui.widgets import Panel, TextLabel, TouchButton
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp

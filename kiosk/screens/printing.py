@@ -7,8 +7,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import BRAND, MUTED
-from kiosk.ui.widgets import TextLabel, TouchButton
+from screen_ui.colours import BRAND, MUTED
+from screen_ui.widgets import TextLabel, TouchButton
 
 
 class PrintingScreen(KioskScreen):

@@ -12,9 +12,9 @@ from kivy.uix.widget import Widget
 from kiosk.core import TicketResult
 from kiosk.screens.base import KioskScreen
 from kiosk.ui import texts
-from kiosk.ui.theme import ALERT, BRAND, GO, INK, MUTED, OK_GREEN, PANEL
-from kiosk.ui.widgets import BigNumber, Panel, QrCode, TextLabel, TouchButton
 from protocol.messages import TicketIssued
+from screen_ui.colours import ALERT, BRAND, GO, INK, MUTED, OK_GREEN, PANEL
+from screen_ui.widgets import BigNumber, Panel, QrCode, TextLabel, TouchButton
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp

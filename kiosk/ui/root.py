@@ -10,8 +10,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.ui import texts
-from kiosk.ui.theme import ALERT, BACKGROUND, BRAND, BRAND_DARK, HELP, INK, WARN, WHITE, Theme
-from kiosk.ui.widgets import Panel, TextLabel, TouchButton
+from kiosk.ui.theme import Theme
+from screen_ui.colours import ALERT, BACKGROUND, BRAND, BRAND_DARK, HELP, INK, WARN, WHITE
+from screen_ui.widgets import Panel, TextLabel, TouchButton
 
 
 class RootView(Panel):

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ("hub", "kiosk", "caller_display")
-SHARED = ("protocol", "printing")
+SHARED = ("protocol", "printing", "screen_ui")
 OURS = (*PROGRAMS, *SHARED, "hallsim")
 
 

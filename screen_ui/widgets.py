@@ -1,4 +1,5 @@
-"""The kiosk's widgets: flat touch buttons, wrapping labels, coloured panels, tile grids, a QR."""
+"""The widgets of every HallQ screen: flat touch buttons, wrapping labels, coloured panels,
+tile grids, a QR code, and the CJK font they all need."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from kiosk.ui.theme import BRAND, DISABLED, INK, PANEL, WHITE, Rgba, darker
+from screen_ui.colours import BRAND, DISABLED, INK, PANEL, WHITE, Rgba, darker
 
 
 def register_cjk_font(path: Path) -> None:
     """Make a CJK font the default of every label; Kivy's Roboto draws Chinese as boxes."""
     if not path.is_file():
         raise FileNotFoundError(f"CJK font {path} missing: apt install fonts-wqy-microhei, "
-                                "or set HALLQ_KIOSK_FONT_PATH")
+                                "or set the screen's FONT_PATH setting")
     # Kivy reads face 0 of a .ttc: for WenQuanYi Micro Hei the proportional face (1 is Mono);
     # for Noto CJK it would be the Japanese one.
     LabelBase.register(DEFAULT_FONT, str(path))
