@@ -49,7 +49,8 @@ class Hub:
             catalogue_state = hall_state.catalogue_state(
                 conn, self.catalogue.hall_name,
                 [(d.code, d.name) for d in self.catalogue.departments],
-                settings.reviews.bad_review_reasons)
+                settings.reviews.bad_review_reasons, self.catalogue.complaint_phone,
+                tuple(self.catalogue.notices))
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)

@@ -89,7 +89,8 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
 
 
 def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[str, str]],
-                    review_reasons: tuple[str, ...] = ()) -> CatalogueState:
+                    review_reasons: tuple[str, ...] = (), complaint_phone: str = "",
+                    notices: tuple[str, ...] = ()) -> CatalogueState:
     """What kiosks list: the active items with their 一次性告知, in prefix order."""
     rows = conn.execute(select(services).where(services.c.active)
                         .order_by(services.c.prefix, services.c.code)).mappings()
@@ -100,7 +101,8 @@ def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[st
                          fee=r["fee"], items=r["bundle_items"]) for r in rows]
     return CatalogueState(hall_name=hall_name, services=infos,
                           departments=[DepartmentInfo(code=c, name=n) for c, n in departments],
-                          review_reasons=list(review_reasons))
+                          review_reasons=list(review_reasons),
+                          complaint_phone=complaint_phone, notices=list(notices))
 
 
 def all_window_numbers(conn: Connection) -> list[int]:

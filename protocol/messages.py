@@ -451,6 +451,8 @@ class CatalogueState(Message):
     departments: list[DepartmentInfo]
     services: list[ServiceInfo]  # active ones only
     review_reasons: list[str] = []  # a bad review's reasons, for the evaluator's screen
+    complaint_phone: str = ""  # 投诉电话, on the main screen
+    notices: list[str] = []  # 公告, short lines on the main screen
 
 
 PrinterCondition = Literal["ok", "paper_low", "no_paper", "no_answer", "error"]

@@ -82,6 +82,10 @@ class Window(_Entry):
 
 class Catalogue(_Entry):
     hall_name: str
+    # 公开信息 on the main screen: the complaint line and short notices (max 10, 60 chars each).
+    complaint_phone: str = Field("", max_length=40)
+    notices: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=10)
     hours: Hours = Hours()
     departments: list[Department]
     services: list[Service]
