@@ -38,7 +38,7 @@ from kiosk.ui import texts
 from kiosk.ui.camera_view import CameraView
 from kiosk.ui.root import RootView
 from kiosk.ui.theme import Theme
-from printing.printers import FilePrinter, Printer, UsbEscposPrinter
+from printing.printers import open_printer
 from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, TicketIssued
@@ -353,15 +353,6 @@ class KioskApp(App):
                          name="kiosk-confirm").start()
 
 
-def build_printer(settings: KioskSettings) -> Printer:
-    """The printer the settings name: a file (demo, tests) or a USB ESC/POS printer."""
-    if settings.printer == "usb":
-        return UsbEscposPrinter(settings.usb_vendor_id, settings.usb_product_id)
-    path = settings.printer_file or settings.data_dir / f"{settings.device_id}.escpos"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return FilePrinter(path)
-
-
 def main() -> None:
     """`python -m kiosk`: settings from HALLQ_KIOSK_*, the link, the printer, the app."""
     logging.basicConfig(level=logging.INFO,
@@ -369,7 +360,10 @@ def main() -> None:
     settings = KioskSettings()  # device_id and the rest from HALLQ_KIOSK_*
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     link = DeviceLink(settings, DeviceClass.KIOSK)
-    core = KioskCore(settings, link, build_printer(settings))
+    printer = open_printer(settings.printer, settings.printer_file
+                           or settings.data_dir / f"{settings.device_id}.escpos",
+                           settings.usb_vendor_id, settings.usb_product_id)
+    core = KioskCore(settings, link, printer)
     app = KioskApp(core)
     # systemd stops the kiosk with SIGTERM: leave the main loop, so the link says offline.
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))

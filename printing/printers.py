@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from protocol.messages import PrinterCondition
 
@@ -131,3 +131,13 @@ class UsbEscposPrinter:
     def close(self) -> None:
         """Release the USB interface."""
         self._usb.close()
+
+
+def open_printer(kind: Literal["file", "usb"], path: Path, vendor_id: int = 0x0416,
+                 product_id: int = 0x5011) -> Printer:
+    """The printer a device's settings name: a file of ESC/POS bytes (demo, tests) or a USB
+    ESC/POS printer with these IDs."""
+    if kind == "usb":
+        return UsbEscposPrinter(vendor_id, product_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FilePrinter(path)

@@ -12,14 +12,11 @@ the banner that follows.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,69 +34,21 @@ from kiosk.ui import texts  # noqa: E402
 from printing.printers import FilePrinter  # noqa: E402
 from protocol.link import DeviceLink  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
-
-MARKUP = re.compile(r"\[/?(?:b|i|u|s|size|color|font|sub|sup)(?:=[^\]]*)?\]")
-Wait = Callable[[], bool]
+from tests.screen_driver import ScreenDriver, Wait, plain  # noqa: E402
 
 
-def plain(text: str) -> str:
-    """A label's text without Kivy markup tags."""
-    return MARKUP.sub("", text)
+class Driver(ScreenDriver):
+    """The kiosk's visits: pages, taps, the printer's paper, the hub stopped and started."""
 
-
-class Driver:
-    """Runs `visit()` one step per frame; a step yields a condition to wait for."""
+    app: KioskApp
 
     def __init__(self, app: KioskApp, printer: FilePrinter, out: Path) -> None:
-        self.app, self.printer, self.out = app, printer, out
-        self.report: dict[str, Any] = {"steps": {}, "error": None}
-        self._steps: Generator[Wait, None, None] = self.visit()
-        self._waiting: tuple[Wait, float, str] | None = None
-        self.started = time.monotonic()
+        self.printer = printer
+        super().__init__(app, out)
 
-    # ------------------------------------------------------------ what a finger and an eye do
-
-    def labels(self) -> list[Any]:
-        """Every label (buttons too) drawn on the window now, in tree order."""
-        from kivy.core.window import Window
-        from kivy.uix.label import Label
-
-        found: list[Any] = []
-
-        def walk(widget: Any) -> None:
-            if widget.opacity == 0:
-                return
-            if isinstance(widget, Label) and widget.text:
-                found.append(widget)
-            for child in reversed(widget.children):
-                walk(child)
-
-        for child in reversed(Window.children):
-            walk(child)
-        return found
-
-    def texts(self) -> list[str]:
-        """What the citizen can read now, one string per label."""
-        return [plain(w.text) for w in self.labels()]
-
-    def sees(self, text: str) -> bool:
-        return any(text in t for t in self.texts())
-
-    def tap(self, text: str) -> Iterator[Wait]:
-        """Touch the enabled button whose text starts with `text`, at its centre."""
-        from kivy.tests.common import UnitTestTouch
-        from kivy.uix.button import Button
-
-        yield self.frames(3)  # a page just built is laid out on the next frames
-        buttons = [w for w in self.labels() if isinstance(w, Button) and not w.disabled
-                   and plain(w.text).startswith(text)]
-        assert buttons, f"no enabled button {text!r} on page {self.page}: {self.texts()}"
-        x, y = buttons[0].to_window(*buttons[0].center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        yield self.frames(2)
-        touch.touch_up()
-        yield self.frames(2)
+    @property
+    def place(self) -> str:
+        return f"page {self.page}"
 
     @property
     def page(self) -> str:
@@ -113,14 +62,6 @@ class Driver:
                         and len(manager.children) == 1
                         and all(page.params.get(k) == v for k, v in params.items()))
 
-    def frames(self, n: int) -> Wait:
-        left = [n]
-
-        def count() -> bool:
-            left[0] -= 1
-            return left[0] < 0
-        return count
-
     def record(self, step: str, **extra: Any) -> None:
         """Keep what is readable now (text and size) under `step` in the report."""
         self.report["steps"][step] = {
@@ -129,18 +70,6 @@ class Driver:
             "elder": self.app.theme.elder, "at_s": round(time.monotonic() - self.started, 2),
             **extra,
         }
-
-    def shot(self, name: str) -> Iterator[Wait]:
-        """A screenshot once the page has drawn (the first frames after a change are black)."""
-        from kivy.core.window import Window
-
-        yield self.frames(10)
-        path = Path(Window.screenshot(name=str(self.out / f"{name}.png")))
-        path.replace(self.out / f"{name}.png")
-
-    @staticmethod
-    def ask(event: str) -> None:
-        print(f"@{event}", flush=True)
 
     # ------------------------------------------------------------ the visits
 
@@ -292,38 +221,6 @@ class Driver:
             yield self.on_page("home")
         self.record("end")
 
-    # ------------------------------------------------------------ running
-
-    def start(self) -> None:
-        Clock.schedule_interval(self._tick, 0)
-
-    def _tick(self, _dt: float) -> bool:
-        try:
-            if self._waiting is not None:
-                check, deadline, what = self._waiting
-                if not check():
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"waited in vain on page {self.page} at {what}: "
-                                           f"{self.texts()}")
-                    return True
-            step = next(self._steps)
-            self._waiting = (step, time.monotonic() + 15, self._where())
-            return True
-        except StopIteration:
-            self.finish()
-        except Exception:
-            self.report["error"] = traceback.format_exc()
-            self.finish()
-        return False
-
-    def _where(self) -> str:
-        frame = self._steps.gi_frame
-        return f"line {frame.f_lineno}" if frame else "end"
-
-    def finish(self) -> None:
-        (self.out / "report.json").write_text(json.dumps(self.report, ensure_ascii=False,
-                                                         indent=1))
-        self.app.stop()
 
 
 def main() -> None:
