@@ -35,6 +35,7 @@ class ScreenDriver:
         self._steps: Generator[Wait, None, None] = self.visit()
         self._waiting: tuple[Wait, float, str] | None = None
         self.started = time.monotonic()
+        self.last_tap = (0.0, 0.0)  # where the last tap touched the window
 
     def visit(self) -> Iterator[Wait]:
         """The visit: a generator of conditions; overridden by each driver."""
@@ -83,6 +84,7 @@ class ScreenDriver:
                    and plain(w.text).startswith(text)]
         assert buttons, f"no enabled button {text!r} on {self.place}: {self.texts()}"
         x, y = buttons[0].to_window(*buttons[0].center)
+        self.last_tap = (x, y)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         yield self.frames(2)

@@ -8,13 +8,11 @@ var/test-artifacts/kiosk/ for people to look at.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,8 @@ from protocol.link import DeviceLink
 from protocol.settings import DeviceSettings
 from protocol.topics import DeviceClass
 from tests.helpers import eventually
+from tests.screen_run import ROOT, run_driver, screen_env
 
-ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "var" / "test-artifacts" / "kiosk"
 TIMEOUT_S = 90  # the whole visit takes about 20 s; this only stops a hung window
 
@@ -51,22 +49,12 @@ def ticket_rows(hub: Hub) -> dict[str, tuple[str, str | None, str | None]]:
 
 def kiosk_env(broker: Broker, hub_settings: HubSettings, tmp_path: Path) -> dict[str, str]:
     """The kiosk's settings and a headless Kivy, as the environment of the subprocess."""
-    mqtt = broker.settings_for(DeviceClass.KIOSK)
-    assert mqtt.password is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HALLQ_", "KIVY_"))}
-    env.update({
-        "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_HOME": str(tmp_path / "kivy"),
-        "KIVY_LOG_MODE": "PYTHON", "KIVY_NO_CONSOLELOG": "1",
-        "HALLQ_KIOSK_HALL_ID": hub_settings.hall_id, "HALLQ_KIOSK_DEVICE_ID": "kiosk-ui",
-        "HALLQ_KIOSK_DATA_DIR": str(tmp_path / "kiosk"),
-        "HALLQ_KIOSK_MQTT__HOST": mqtt.host, "HALLQ_KIOSK_MQTT__PORT": str(mqtt.port),
-        "HALLQ_KIOSK_MQTT__USERNAME": mqtt.username or "",
-        "HALLQ_KIOSK_MQTT__PASSWORD": mqtt.password.get_secret_value(),
-        "HALLQ_KIOSK_IDLE_TIMEOUT_S": "5", "HALLQ_KIOSK_TICKET_SHOWN_S": "2",
-        "HALLQ_KIOSK_REPLY_TIMEOUT": "1.0", "HALLQ_KIOSK_RESEND_AFTER": "0.5",
-        "HALLQ_KIOSK_PRINTER_CHECK_S": "60",  # the driver asks the printer itself
+    return screen_env(broker, DeviceClass.KIOSK, "KIOSK", tmp_path, {
+        "HALL_ID": hub_settings.hall_id, "DEVICE_ID": "kiosk-ui",
+        "DATA_DIR": str(tmp_path / "kiosk"), "IDLE_TIMEOUT_S": "5", "TICKET_SHOWN_S": "2",
+        "REPLY_TIMEOUT": "1.0", "RESEND_AFTER": "0.5",
+        "PRINTER_CHECK_S": "60",  # the driver asks the printer itself
     })
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -91,32 +79,19 @@ def visit(broker: Broker, tmp_path_factory: pytest.TempPathFactory
     window.sign_in("S051", "123456")
     window.open()
     shutil.rmtree(OUT, ignore_errors=True)
-    log = (tmp_path / "driver.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.kiosk.kiosk_driver", str(OUT)],
-                            cwd=ROOT, env=kiosk_env(broker, hub_settings, tmp_path)
+
+    def start_hub() -> None:
+        hubs.append(Hub(hub_settings))
+        hubs[-1].start()
+
+    try:
+        report = run_driver("tests.kiosk.kiosk_driver", OUT,
+                            kiosk_env(broker, hub_settings, tmp_path)
                             | {"HALLQ_KIOSK_CAMERA": "folder",  # the driver feeds the view
                                "HALLQ_KIOSK_CAMERA_FOLDER": str(tmp_path)},
-                            stdout=subprocess.PIPE, stderr=log, text=True)
-    killer = threading.Timer(TIMEOUT_S, proc.kill)
-    killer.start()
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # the driver asks for the hub to go and come back
-            if line.strip() == "@stop-hub":
-                hubs[-1].stop()
-            elif line.strip() == "@start-hub":
-                hubs.append(Hub(hub_settings))
-                hubs[-1].start()
-        code = proc.wait()
-    finally:
-        killer.cancel()
-        proc.kill()
-        log.close()
-    try:
-        driver_log = (tmp_path / "driver.log").read_text()
-        assert code == 0, f"driver exited {code}:\n{driver_log[-3000:]}"
-        report = json.loads((OUT / "report.json").read_text())
-        assert report["error"] is None, report["error"] + driver_log[-3000:]
+                            tmp_path / "driver.log",
+                            {"stop-hub": lambda: hubs[-1].stop(), "start-hub": start_hub},
+                            TIMEOUT_S)
         yield report["steps"], hubs[-1]
     finally:
         link.stop()
