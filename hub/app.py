@@ -13,6 +13,7 @@ from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
+from hub.handlers.reviews import review_on_phone
 from hub.handlers.tickets import hand_over_by_phone
 from hub.issuing import IssuingRules
 from hub.live_settings import LiveSettings
@@ -24,6 +25,7 @@ from hub.web.settings_api import settings_api
 from hub.web.ticket_page import TicketPages
 from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
+from protocol.messages import Grade
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,9 @@ class Hub:
                                  self.issuing, self.clock)
         ticket_key = ticket_links.load_key(self.engine, self.clock.now())
         self.ticket_pages = TicketPages(self.engine, self.clock, ticket_key,
-                                        self.catalogue.hall_name, opened=self._opened_on_phone)
+                                        self.catalogue.hall_name, opened=self._opened_on_phone,
+                                        review=self._review_on_phone,
+                                        review_reasons=settings.reviews.bad_review_reasons)
         self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
                                   away_limit_minutes=settings.rules.away_limit_minutes,
                                   alert_wait_minutes=settings.rules.alert_wait_minutes,
@@ -85,6 +89,12 @@ class Hub:
                 log.info("ticket %s taken on a phone", ticket_id)
         except TimeoutError:  # no broker now: the kiosk's own confirmation will come
             log.warning("could not confirm ticket %s opened on a phone", ticket_id)
+
+    def _review_on_phone(self, ticket_id: int, grade: Grade, reason: str | None) -> None:
+        """A review from the ticket's page, on the hub's request thread like the evaluator's:
+        whichever comes first is the case's one review."""
+        self.consumer.run(lambda conn: review_on_phone(conn, self.consumer.ctx, ticket_id,
+                                                       grade, reason), timeout=3.0)
 
     def warnings(self) -> list[str]:
         """What managers must act on, shown on top of the dashboard."""

@@ -548,6 +548,9 @@ class CaseFinished(TicketAtWindow):
 
     kind: Literal["case_finished"] = "case_finished"
     case: CaseRecord
+    # The ticket's page, where the citizen may review the case on a phone instead (the
+    # window screen shows it as a QR code); None when the hub serves no pages.
+    review_url: str | None = None
 
 
 class NoShowRecorded(TicketAtWindow):

@@ -243,7 +243,8 @@ def on_finish_case(conn: Connection, ctx: HallContext, device_id: str, req: Requ
     })
     record_event(conn, req.ticket_id, "finished", req.window, now, outcome=req.outcome)
     return _at_window(conn, ctx, req, req.window, req.ticket_id, CaseFinished,
-                      case=hall_state.case_record(conn, ctx.clock, req.ticket_id))
+                      case=hall_state.case_record(conn, ctx.clock, req.ticket_id),
+                      review_url=ctx.links.url(req.ticket_id) if ctx.links else None)
 
 
 def _check_outcome(conn: Connection, req: FinishCase, materials: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Reviews (好差评) from the evaluator at a window: one case, one review (一事一评).
+"""Reviews (好差评) from the evaluator at a window or the ticket's page on a phone: one case,
+one review (一事一评), whichever channel comes first.
 
 A review is tied to the case and so to its item, window and staff member. The first
 review of a case stays; a second one (another press, another channel) is refused with
@@ -7,6 +8,8 @@ dispatcher). A bad review (不满意, 非常不满意) needs a reason from the h
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -17,43 +20,75 @@ from protocol.messages import (
     BAD_GRADES,
     GRADE_STARS,
     GRADE_ZH,
+    Grade,
     Request,
     ReviewRecord,
     ReviewRecorded,
     SubmitReview,
 )
 
+Channel = Literal["window", "phone"]  # the evaluator, the ticket's page
+
 
 def on_submit_review(conn: Connection, ctx: HallContext, device_id: str,
                      req: Request) -> Outcome:
     """Keep the citizen's review of the case just finished at this window."""
     assert isinstance(req, SubmitReview)
+    record = record_review(conn, ctx, req.case_id, req.grade, req.reason, "window", req.window)
+    return Outcome(ReviewRecorded(request_id=req.request_id, review=record))
+
+
+def review_on_phone(conn: Connection, ctx: HallContext, ticket_id: int, grade: Grade,
+                    reason: str | None) -> ReviewRecord:
+    """The review of a ticket's case from its page on the citizen's phone."""
+    case_id = conn.scalar(select(cases.c.id).where(cases.c.ticket_id == ticket_id)
+                          .order_by(cases.c.finished_at.desc()).limit(1))
+    if case_id is None:
+        raise UserError(ErrorCode.UNKNOWN_CASE, f"ticket {ticket_id} has no finished case")
+    return record_review(conn, ctx, case_id, grade, reason, "phone")
+
+
+def review_of_ticket(conn: Connection, ticket_id: int) -> tuple[bool, Grade | None]:
+    """(a case of the ticket is finished, its review's grade or None) for the ticket page."""
+    row = conn.execute(select(cases.c.id, reviews.c.grade)
+                       .select_from(cases.outerjoin(reviews, reviews.c.case_id == cases.c.id))
+                       .where(cases.c.ticket_id == ticket_id)
+                       .order_by(cases.c.finished_at.desc()).limit(1)).one_or_none()
+    if row is None:
+        return False, None
+    return True, row.grade
+
+
+def record_review(conn: Connection, ctx: HallContext, case_id: int, grade: Grade,
+                  reason: str | None, channel: Channel, window: int | None = None
+                  ) -> ReviewRecord:
+    """Keep one review of a case, tied to its item, window and staff member; refused with
+    nothing changed if the case is unknown, at another window, reviewed already, or a bad
+    review has no reason from the hall's list."""
     case = conn.execute(
         select(cases.c.window_number, cases.c.service_code, cases.c.staff_no, tickets.c.number,
                services.c.name)
         .select_from(cases.join(tickets, tickets.c.id == cases.c.ticket_id)
                      .join(services, services.c.code == cases.c.service_code))
-        .where(cases.c.id == req.case_id)).one_or_none()
+        .where(cases.c.id == case_id)).one_or_none()
     if case is None:
-        raise UserError(ErrorCode.UNKNOWN_CASE, f"case {req.case_id}")
-    window, service, staff_no, number, service_name = case
-    if window != req.window:
-        raise UserError(ErrorCode.NOT_AT_THIS_WINDOW, f"case {req.case_id} was at {window}")
-    if conn.scalar(select(func.count()).where(reviews.c.case_id == req.case_id)):
-        raise UserError(ErrorCode.REVIEW_EXISTS, f"case {req.case_id}")
-    reason = (req.reason or "").strip() or None
-    if req.grade in BAD_GRADES and reason not in ctx.reviews.bad_review_reasons:
+        raise UserError(ErrorCode.UNKNOWN_CASE, f"case {case_id}")
+    at, service, staff_no, number, service_name = case
+    if window is not None and at != window:
+        raise UserError(ErrorCode.NOT_AT_THIS_WINDOW, f"case {case_id} was at {at}")
+    if conn.scalar(select(func.count()).where(reviews.c.case_id == case_id)):
+        raise UserError(ErrorCode.REVIEW_EXISTS, f"case {case_id}")
+    reason = (reason or "").strip() or None
+    if grade in BAD_GRADES and reason not in ctx.reviews.bad_review_reasons:
         raise UserError(ErrorCode.REVIEW_REASON, f"reason {reason!r}")
-    if req.grade not in BAD_GRADES:
+    if grade not in BAD_GRADES:
         reason = None  # a reason goes with a bad review only
     now = ctx.clock.now()
     review_id = conn.execute(insert(reviews).values(
-        case_id=req.case_id, grade=req.grade, stars=GRADE_STARS[req.grade], reason=reason,
-        channel="window", window_number=window, service_code=service, staff_no=staff_no,
+        case_id=case_id, grade=grade, stars=GRADE_STARS[grade], reason=reason,
+        channel=channel, window_number=at, service_code=service, staff_no=staff_no,
         created_at=now).returning(reviews.c.id)).scalar_one()
-    record = ReviewRecord(id=review_id, case_id=req.case_id, number=number, service=service,
-                          service_name=service_name, window=window, staff_no=staff_no,
-                          grade=req.grade, grade_name=GRADE_ZH[req.grade],
-                          stars=GRADE_STARS[req.grade], reason=reason,
-                          created_at=ctx.clock.local(now))
-    return Outcome(ReviewRecorded(request_id=req.request_id, review=record))
+    return ReviewRecord(id=review_id, case_id=case_id, number=number, service=service,
+                        service_name=service_name, window=at, staff_no=staff_no,
+                        grade=grade, grade_name=GRADE_ZH[grade], stars=GRADE_STARS[grade],
+                        reason=reason, created_at=ctx.clock.local(now))

@@ -28,19 +28,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import Connection, Engine, bindparam, func, select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from hub import hall_state
 from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.prepared import Prepared
 from hub.db.schema import tickets, windows
+from hub.handlers.reviews import review_of_ticket
 from hub.ticket_links import TicketKey
 from hub.wait_estimate import CaseTimes, Window, hall_now, windows_done  # as tickets say
-from protocol.messages import Ticket
+from protocol.errors import ZH, UserError
+from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH, Grade, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,11 @@ NOTE_ZH = {
 }
 FINAL = frozenset({"finished", "void", "closed"})  # the page stops asking
 MISSING_ZH = "没有找到这张号票"
+REVIEW_NO_GRADE = "请选择一个评价等级"
+REVIEW_BUSY = "系统繁忙，评价未能提交，请稍后再试"
+GRADES = [{"code": g, "name": n, "stars": "★" * GRADE_STARS[g] + "☆" * (5 - GRADE_STARS[g]),
+           "bad": g in BAD_GRADES} for g, n in GRADE_ZH.items()]
+ReviewHandler = Callable[[int, Grade, "str | None"], object]
 
 # Changes whenever a ticket joins or leaves the queue or a window calls, pauses or frees.
 _QUEUED = (tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting")
@@ -127,8 +135,10 @@ def wait_zh(wait_s: int | None) -> str:
     return f"预计{math.ceil(wait_s / 60)}分钟"
 
 
-def ticket_document(t: Ticket, place: Place | None, local_now: datetime) -> dict[str, Any]:
-    """What the phone shows, as JSON: the page renders the same."""
+def ticket_document(t: Ticket, place: Place | None, local_now: datetime,
+                    review: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the phone shows, as JSON: the page renders the same. `review`: for a finished
+    case, whether it may be reviewed here or how it was."""
     status_zh = STATUS_ZH.get(t.status, t.status)
     note, alert, alert_zh = NOTE_ZH.get(t.status, ""), None, None
     if t.status == "called":
@@ -153,18 +163,35 @@ def ticket_document(t: Ticket, place: Place | None, local_now: datetime) -> dict
         "alert": alert,
         "alert_zh": alert_zh,
         "final": t.status in FINAL,
+        "review": review,
         "updated_at": local_now.strftime("%H:%M:%S"),
     }
+
+
+def review_document(finished: bool, grade: str | None) -> dict[str, Any] | None:
+    """The review part of a ticket's page: open, done (with its grade), or none."""
+    if not finished:
+        return None
+    if grade is None:
+        return {"state": "open"}
+    return {"state": "done", "grade_zh": GRADE_ZH[grade],
+            "stars": "★" * GRADE_STARS[grade] + "☆" * (5 - GRADE_STARS[grade])}
 
 
 class TicketPages:
     """The pages of every ticket, read-only, with the queue they share."""
 
     def __init__(self, engine: Engine, clock: Clock, key: TicketKey, hall_name: str,
-                 opened: Callable[[int], None] | None = None) -> None:
+                 opened: Callable[[int], None] | None = None,
+                 review: ReviewHandler | None = None,
+                 review_reasons: tuple[str, ...] = ()) -> None:
         # `opened(ticket_id)`: a pending ticket's page was opened on a phone, which is
         # the citizen taking it (paperless): the hub confirms it, as a kiosk would.
         self.opened = opened
+        # `review(ticket_id, grade, reason)`: keeps the review of the ticket's case, or
+        # raises UserError (reviewed already, no reason, …) or TimeoutError (hub busy).
+        self.review = review
+        self.review_reasons = review_reasons
         self.reader = make_reader(engine)
         self._own_reader = self.reader is not engine
         self.clock = clock
@@ -196,10 +223,12 @@ class TicketPages:
                 t = hall_state.ticket(conn, self.clock, ticket_id)
             except LookupError:
                 return None
-            place = None
+            place, review = None, None
             if t.status == "waiting":
                 place = self._queue_now(conn, t.service_day, now, ticket_id).place(ticket_id)
-        return ticket_document(t, place, self.clock.local(now))
+            elif t.status == "finished" and self.review is not None:
+                review = review_document(*review_of_ticket(conn, ticket_id))
+        return ticket_document(t, place, self.clock.local(now), review)
 
     def _queue_now(self, conn: Connection, day: date, now: datetime,
                    ticket_id: int) -> QueueNow:
@@ -233,11 +262,27 @@ class TicketPages:
         @bp.get("/t/<token>")
         def ticket_html(token: str) -> tuple[str, int]:
             """The page, complete with the state now, so it reads right before any script."""
-            doc = self.document(token)
-            if doc is None:
+            return self._page(token)
+
+        @bp.post("/t/<token>/review")
+        def review(token: str) -> WerkzeugResponse | tuple[str, int]:
+            """好差评 from the phone: a plain form (no script needed), answered with the page
+            again (303) or, refused, the page with the reason and the choice kept (400)."""
+            ticket_id = self.key.ticket_of(token)
+            if ticket_id is None or self.review is None:
                 return render_template("ticket_missing.html", message=MISSING_ZH), 404
-            return render_template("ticket.html", t=doc, hall_name=self.hall_name,
-                                   poll_s=POLL_S), 200
+            grade = request.form.get("grade", "")
+            reason = request.form.get("reason", "").strip() or None
+            if grade not in GRADE_ZH:
+                return self._page(token, REVIEW_NO_GRADE, grade, reason, 400)
+            try:
+                self.review(ticket_id, cast(Grade, grade), reason)
+            except UserError as e:
+                return self._page(token, ZH[e.code], grade, reason, 400)
+            except TimeoutError:
+                return self._page(token, REVIEW_BUSY, grade, reason, 503)
+            log.info("ticket %s reviewed on a phone", ticket_id)
+            return redirect(url_for("ticket_page.ticket_html", token=token) + "#review", 303)
 
         @bp.after_request
         def private(response: Response) -> Response:
@@ -248,3 +293,12 @@ class TicketPages:
             return response
 
         return bp
+
+    def _page(self, token: str, error: str | None = None, grade: str | None = None,
+              reason: str | None = None, status: int = 200) -> tuple[str, int]:
+        doc = self.document(token)
+        if doc is None:
+            return render_template("ticket_missing.html", message=MISSING_ZH), 404
+        return render_template("ticket.html", t=doc, hall_name=self.hall_name, poll_s=POLL_S,
+                               grades=GRADES, reasons=self.review_reasons,
+                               review_error=error, chosen=(grade, reason)), status

@@ -91,7 +91,8 @@ def shot(page: Page, name: str) -> Path:
 
 
 def test_page_follows_the_queue_and_alerts_once_each(
-        hub: Hub, make_link: LinkFactory, tmp_path: Path, phone: Page) -> None:
+        hub: Hub, make_link: LinkFactory, tmp_path: Path, phone: Page, errors: list[str]
+) -> None:
     k = kiosk(make_link, tmp_path, hub)
     ahead = [take(k) for _ in range(4)]  # A001-A004
     mine = take(k)  # A005
@@ -152,9 +153,21 @@ def test_page_follows_the_queue_and_alerts_once_each(
     assert families & CJK_FONTS, f"status drawn without a CJK font ({families}): boxes"
 
     window.finish()
+    # Finished: the page comes again with the review form (好差评), and rings no more.
     expect(phone.locator("#status")).to_have_text("已办结", timeout=POLL_WAIT_MS)
+    expect(phone.locator("#review h2")).to_have_text("请对本次服务做出评价")
     expect(phone.locator("#alert")).to_be_hidden()
-    assert phone.locator("html").get_attribute("data-alerts") == "2"
+    assert phone.locator("html").get_attribute("data-alerts") == "0"  # none since the reload
+    phone.get_by_label("不满意", exact=False).first.check()
+    phone.get_by_role("button", name="提交评价").click()
+    expect(phone.locator("#review-error")).to_have_text("请选择不满意的原因")
+    assert [e for e in errors if "400" in e], errors  # the refusal came as a 400 page
+    errors.clear()
+    phone.locator("select[name=reason]").select_option("等候时间太长")
+    shot(phone, "ticket-review.png")
+    phone.get_by_role("button", name="提交评价").click()
+    expect(phone.locator(".review-done")).to_contain_text("您已评价：不满意")
+    assert phone.evaluate("window.__vibrations") in ([], None)  # the reload rang nothing
 
 
 def test_forged_link_shows_a_chinese_404(hub: Hub, phone: Page, errors: list[str]) -> None:

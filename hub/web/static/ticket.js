@@ -66,6 +66,11 @@
     show(banner, !!t.alert);
     setText("updated", t.updated_at);
     document.title = (t.status === "called" ? "轮到您了 · " : "") + t.number + " · " + t.status_zh;
+    if (t.review && !$("review")) { // finished while open: the page with its review form
+      stopped = true;
+      location.reload();
+      return;
+    }
     if (t.final) {
       stopped = true;
       show($("remind"), false);
