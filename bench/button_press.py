@@ -83,14 +83,18 @@ def main() -> None:
         for i in range(args.presses):
             button = "call_next" if i % 2 == 0 else "finish"
             pin = factory.pin(getattr(settings.buttons, button))
-            # a hand never presses one button twice within the debounce time
+            # a hand never presses a button again within the debounce time of its release
             time.sleep(max(0.0, last_press[button] + settings.bounce_s + 0.005
                            - time.monotonic()))
             with arrived:
                 before = latest.call_seq if latest else 0
-            last_press[button] = time.monotonic()
-            t0 = time.perf_counter()
             pin.drive_low()
+            if button == "finish":  # 办结 acts on release: a hold opens the 办结方式 menu
+                time.sleep(settings.bounce_s + 0.01)  # a press outlasts the bounce time
+                t0 = time.perf_counter()
+                pin.drive_high()
+            else:
+                t0 = time.perf_counter()
             with arrived:
                 ok = arrived.wait_for(
                     (lambda: latest is not None and latest.call_seq > before)  # noqa: B023
@@ -98,6 +102,7 @@ def main() -> None:
                     (lambda: latest is not None and latest.ticket_id is None), timeout=5)
             lat[button].append((time.perf_counter() - t0) * 1000)
             pin.drive_high()
+            last_press[button] = time.monotonic()  # the last edge: the release
             if not ok:
                 raise SystemExit(f"press {i} ({button}): the display never saw it; {bad}")
             if not panel.wait_idle(5):

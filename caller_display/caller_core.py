@@ -22,6 +22,7 @@ from protocol.messages import (
     CallNumber,
     CaseFinished,
     CaseOutcome,
+    CatalogueState,
     CloseWindow,
     ErrorReply,
     FinishCase,
@@ -66,6 +67,7 @@ class CallerCore:
         self.paper_mm = paper_mm
         self.hall_name = hall_name
         self.state: WindowState | None = None
+        self.catalogue: CatalogueState | None = None  # the hall's items, for the staff menu
         self.last_notice: CaseFinished | None = None  # the last 补正 finish, for reprints
         self.last_case: CaseFinished | None = None  # the case the evaluator may review
         self.notice_error: str | None = None  # Chinese, for the screen; None: it printed
@@ -75,8 +77,11 @@ class CallerCore:
         link.on_late_reply = self._on_late_reply
 
     def on_state(self, state: State, live: bool) -> None:
-        """Keep our window's retained state: after a restart we know whom we serve."""
-        if isinstance(state, WindowState) and state.window == self.window:
+        """Keep our window's retained state (after a restart we know whom we serve) and the
+        hall's catalogue."""
+        if isinstance(state, CatalogueState):
+            self.catalogue = state  # published whole: the latest is the truth
+        elif isinstance(state, WindowState) and state.window == self.window:
             with self._state_lock:
                 if self.state is None or state.updated_at >= self.state.updated_at:
                     self.state = state
@@ -94,6 +99,12 @@ class CallerCore:
 
     def close(self) -> AnyReply | None:
         return self._ask(CloseWindow(request_id=uuid4(), window=self.window))
+
+    @property
+    def service_code(self) -> str | None:
+        """The code of the item being served; None when nobody is served."""
+        state = self.state
+        return state.service if state is not None and state.ticket_id is not None else None
 
     @property
     def review_open(self) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.link import State
-from protocol.messages import HubStatus, QueueState, WindowState
+from protocol.messages import CatalogueState, HubStatus, QueueState, WindowState
 
 
 def call_text(number: str, window: int) -> str:
@@ -21,7 +21,8 @@ def window_text(state: WindowState) -> str:
     if state.status == "serving" and state.serving:
         return f"请{state.serving}号到{state.window}号窗口办理"
     if state.status == "paused":
-        return f"暂停服务（{state.pause_reason}）" if state.pause_reason else "暂停服务"
+        reason = state.pause_reason
+        return f"暂停服务（{reason}）" if reason and reason != "暂停服务" else "暂停服务"
     if state.status == "away":
         return "暂停服务 · 工作人员稍后回来"
     if state.status == "closed":
@@ -45,7 +46,8 @@ class MainScreen:
 
     It also knows whether the hub is up (its retained status, set to offline by
     the broker when the hub dies), so the screen can say 系统维护中 instead of
-    showing stale calls as live.
+    showing stale calls as live. It keeps the catalogue for the hall's name and its public
+    notices, and calls `on_change` (on the network thread) after every state.
     """
 
     def __init__(self, announce: Callable[[Call], None], keep: int = 10) -> None:
@@ -53,19 +55,27 @@ class MainScreen:
         self.recent: deque[Call] = deque(maxlen=keep)
         self.windows: dict[int, WindowState] = {}
         self.queue: QueueState | None = None
+        self.catalogue: CatalogueState | None = None
+        self.on_change: Callable[[], None] | None = None  # a screen redraws (any thread)
         self.hub_online: bool | None = None  # None: not known yet
         self._seen: dict[int, int] = {}  # window -> last call_seq
         self._lock = threading.Lock()
 
     def on_state(self, state: State, live: bool) -> None:
         """Show every state; announce a call once, never on the first sight after a start."""
+        self._keep(state)
+        if self.on_change is not None:
+            self.on_change()
+
+    def _keep(self, state: State) -> None:
         if isinstance(state, QueueState):
             self.queue = state
             return
         if isinstance(state, HubStatus):
             self.hub_online = state.status == "online"
             return
-        if not isinstance(state, WindowState):
+        if isinstance(state, CatalogueState):
+            self.catalogue = state
             return
         with self._lock:
             self.windows[state.window] = state
@@ -76,3 +86,8 @@ class MainScreen:
             call = Call(state.serving, state.window, state.call_seq)
             self.recent.appendleft(call)
             self.announce(call)
+
+    def paused_windows(self) -> list[int]:
+        """The windows paused or with their staff away, by number: nobody is called there."""
+        with self._lock:
+            return sorted(n for n, w in self.windows.items() if w.status in ("paused", "away"))

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from protocol.settings import DeviceSettings
+from screen_ui.settings import ScreenSettings
 
 
-class DisplaySettings(DeviceSettings):
-    """The hall's main screen: how it announces calls and through what."""
+class DisplaySettings(ScreenSettings):
+    """The hall's main screen: what it shows, how it announces calls and through what."""
 
     model_config = SettingsConfigDict(env_prefix="HALLQ_DISPLAY_", env_nested_delimiter="__",
                                       extra="forbid", frozen=True)
+
+    # A hall's big screen is a landscape 1080p television.
+    window_width: int = Field(1920, ge=320)
+    window_height: int = Field(1080, ge=240)
+    # The layout is drawn for 1920×1080 and fitted to the window; this scales it further.
+    ui_scale: float = Field(1.0, ge=0.5, le=3.0)
+    hall_name: str = "政务服务中心"  # the title until the hub's catalogue gives the real one
+    highlight_s: float = Field(8.0, gt=0)  # a new call stays large and coloured this long
+    # ... or this long only, when the next call waits: never pushed off before it is read.
+    min_highlight_s: float = Field(1.5, ge=1.0)
+    recent_calls: int = Field(12, ge=2, le=40)  # the calls listed (号码 | 窗口), newest first
 
     announce: bool = True  # False: calls are shown, never spoken
     repeat: int = Field(2, ge=1, le=5)  # each call is said this many times
@@ -26,7 +37,7 @@ class DisplaySettings(DeviceSettings):
     # No sound in these spans of the hall's day (calls still shown), e.g. the lunch break:
     # HALLQ_DISPLAY_QUIET_HOURS='[["12:00", "13:30"]]'; a span may go past midnight.
     quiet_hours: tuple[tuple[time, time], ...] = ()
-    timezone: str = "Asia/Shanghai"  # the hall's, for quiet hours
+    timezone: str = "Asia/Shanghai"  # the hall's, for quiet hours and the screen's clock
     clip_gap_ms: int = Field(40, ge=0, le=1000)  # silence between two clips
     repeat_pause_ms: int = Field(800, ge=0, le=5000)  # silence between two sayings
     clips_dir: Path = Path("var/voice")  # made by `python -m caller_display.voice_clips`
@@ -48,3 +59,10 @@ class DisplaySettings(DeviceSettings):
             if start == end:
                 raise ValueError(f"quiet hours {start}–{end} are empty")
         return v
+
+    @model_validator(mode="after")
+    def _highlight_at_least_its_minimum(self) -> Self:
+        if self.min_highlight_s > self.highlight_s:
+            raise ValueError(f"min_highlight_s {self.min_highlight_s} is longer than "
+                             f"highlight_s {self.highlight_s}")
+        return self

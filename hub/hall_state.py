@@ -32,7 +32,7 @@ _WINDOW = Prepared(
            windows.c.serving_ticket_id, services.c.name, windows.c.call_seq, windows.c.updated_at,
            windows.c.pause_reason, windows.c.away_post, windows.c.paused_since,
            staff.c.number, staff.c.name, staff.c.department_name, staff.c.title, staff.c.photo,
-           windows.c.post_a, windows.c.post_b)
+           windows.c.post_a, windows.c.post_b, tickets.c.service_code)
     .select_from(windows.outerjoin(tickets, tickets.c.id == windows.c.serving_ticket_id)
                  .outerjoin(services, services.c.code == tickets.c.service_code)
                  .outerjoin(staff, staff.c.number == windows.c.on_duty))
@@ -75,15 +75,16 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
     if row is None:
         raise LookupError(f"no window {number}")
     (window, name, status, serving, ticket_id, service_name, call_seq, updated_at, reason,
-     post, paused_since, staff_no, staff_name, unit, title, photo, post_a, post_b) = row
+     post, paused_since, staff_no, staff_name, unit, title, photo, post_a, post_b,
+     service) = row
     card = None
     if staff_no is not None:
         duty = "A" if staff_no == post_a else "B" if staff_no == post_b else None
         card = StaffCard(number=staff_no, name=staff_name, unit=unit, title=title, post=duty,
                          photo=photo)
     return WindowState(window=window, name=name, status=status, serving=serving,
-                       ticket_id=ticket_id, service_name=service_name, call_seq=call_seq,
-                       staff=card, pause_reason=reason, away_post=post,
+                       ticket_id=ticket_id, service=service, service_name=service_name,
+                       call_seq=call_seq, staff=card, pause_reason=reason, away_post=post,
                        paused_since=clock.local(paused_since) if paused_since else None,
                        updated_at=clock.local(updated_at))
 

@@ -380,6 +380,7 @@ class WindowState(Message):
     status: Literal["closed", "open", "serving", "paused", "away"]
     serving: TicketNumber | None = None
     ticket_id: int | None = None
+    service: ServiceCode | None = None  # the item of the ticket served
     service_name: str | None = None
     call_seq: int = Field(0, ge=0)  # grows with every call, so a screen can tell a new call
     staff: StaffCard | None = None  # who is on duty

@@ -9,6 +9,7 @@ from typing import Any
 
 import qrcode
 from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.uix.boxlayout import BoxLayout
@@ -68,6 +69,30 @@ class TextLabel(Label):
 
     def _grow(self, *_: object) -> None:
         self.height = self.texture_size[1]
+
+
+class FitLabel(Label):
+    """One line of text as large as its wanted size or as fits its box, aligned in it."""
+
+    def __init__(self, text: str = "", *, font_size: float, color: Rgba = INK,
+                 bold: bool = False, halign: str = "center", **kwargs: Any) -> None:
+        super().__init__(text=text, font_size=font_size, color=color, bold=bold,
+                         halign=halign, valign="middle", **kwargs)
+        self.wanted = font_size
+        self.bind(size=self._fit, text=self._fit)
+
+    def want(self, font_size: float) -> None:
+        """The size the text has when it fits."""
+        self.wanted = font_size
+        self._fit()
+
+    def _fit(self, *_: object) -> None:
+        self.text_size = self.size
+        if not self.text or self.width < 2 or self.height < 2:
+            return
+        w, h = CoreLabel(font_size=self.wanted, bold=self.bold).get_extents(self.text)
+        shrink = min(1.0, self.width * 0.97 / max(w, 1), self.height / max(h, 1))
+        self.font_size = max(8.0, self.wanted * shrink)
 
 
 class TouchButton(Button):

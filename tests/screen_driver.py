@@ -116,8 +116,12 @@ class ScreenDriver:
     def start(self) -> None:
         Clock.schedule_interval(self._tick, 0)
 
+    def before_step(self) -> None:
+        """Called every frame before the step's condition is checked (notes over time)."""
+
     def _tick(self, _dt: float) -> bool:
         try:
+            self.before_step()
             if self._waiting is not None:
                 check, deadline, what = self._waiting
                 if not check():

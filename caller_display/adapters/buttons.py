@@ -8,8 +8,8 @@ pull-up; the LED with its resistor from its pin to GND):
 | 叫号 call next | 17 | 11 |
 | 重呼 recall | 27 | 13 |
 | 过号 no-show (hold) | 22 | 15 |
-| 办结 finish (即办件) | 23 | 16 |
-| 暂停/恢复 pause, resume | 24 | 18 |
+| 办结 finish (即办件; held: the 办结方式 menu) | 23 | 16 |
+| 暂停/恢复 pause, resume (held: the 暂停/暂离 menu) | 24 | 18 |
 | LED | 25 | 22 |
 
 Tests and machines without GPIO use gpiozero's MockFactory (`GPIOZERO_PIN_FACTORY=mock`);
@@ -26,7 +26,7 @@ from typing import Any
 from gpiozero import LED, Button
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from caller_display.staff_panel import BUTTONS, ButtonName, Signal, StaffPanel
+from caller_display.staff_panel import BUTTONS, MENU_BUTTONS, ButtonName, Signal, StaffPanel
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ class PanelSettings(BaseModel):
     pull_up: bool = True  # buttons switch to GND
     bounce_s: float = Field(0.05, ge=0, le=1)  # edges closer than this are contact bounce
     hold_s: float = Field(1.5, gt=0, le=10)  # hold to confirm 过号
+    # hold 办结 or 暂停 this long for their menu; None: hold_s. A hall may make it shorter
+    # than 过号's, as a menu only shows choices (each still needs a confirm).
+    menu_hold_s: float | None = Field(None, gt=0, le=10)
     ok_s: float = Field(2.0, gt=0, le=30)  # the LED stays on this long after a success
 
     @model_validator(mode="after")
@@ -105,8 +108,9 @@ class GpioPanel:
         panel.indicator = LedIndicator(self.led, s.ok_s)
         self.buttons: dict[ButtonName, Any] = {}
         for name in BUTTONS:
+            hold_s = s.menu_hold_s if name in MENU_BUTTONS and s.menu_hold_s else s.hold_s
             button = Button(getattr(s.buttons, name), pull_up=s.pull_up,
-                            bounce_time=s.bounce_s or None, hold_time=s.hold_s,
+                            bounce_time=s.bounce_s or None, hold_time=hold_s,
                             pin_factory=pin_factory)
             button.when_pressed = _bind(panel.pressed, name)
             button.when_released = _bind(panel.released, name)

@@ -1,0 +1,92 @@
+"""`python -m caller_display.hall_screen`: the hall's main screen (大厅综合屏), settings from
+HALLQ_DISPLAY_*.
+
+The link (a display device) hands the hall's retained states to `MainScreen`, which
+turns them into calls. Each call goes on the screen's board first, then to the
+announcer, which only queues it: its own thread says it, so neither the network thread
+nor Kivy's ever waits for a voice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from caller_display.adapters.audio import Player
+from caller_display.announcer import Announcer
+from caller_display.main_screen import Call, MainScreen
+from caller_display.settings import DisplaySettings
+from protocol.link import DeviceLink
+from protocol.topics import DeviceClass
+
+if TYPE_CHECKING:
+    from caller_display.hall_screen_app import HallScreenApp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HallScreen:
+    """The main screen's parts, wired: the link, the calls' logic, the voice, the app."""
+
+    settings: DisplaySettings
+    link: DeviceLink
+    screen: MainScreen
+    announcer: Announcer | None  # None: HALLQ_DISPLAY_ANNOUNCE=false, calls shown only
+    app: HallScreenApp
+
+    def run(self) -> None:
+        """Connect, show until the app stops, then say offline and stop the voice."""
+        self.link.start()
+        try:
+            self.app.run()
+        finally:
+            self.link.stop()
+            if self.announcer is not None:
+                self.announcer.close()
+
+
+def assemble(settings: DisplaySettings, player: Player | None = None) -> HallScreen:
+    """The main screen's parts for these settings (`player` replaces the configured one)."""
+    # Kivy reads its environment when first imported: main() sets it before this import.
+    from caller_display.hall_screen_app import HallScreenApp
+
+    announcer = Announcer.from_settings(settings, player) if settings.announce else None
+    screen = MainScreen(lambda call: None, keep=settings.recent_calls)
+    link = DeviceLink(settings, DeviceClass.DISPLAY, on_state=screen.on_state)
+    app = HallScreenApp(settings, screen, link_up=lambda: link.connected)
+
+    def announce(call: Call) -> None:
+        app.on_call(call)  # on the screen at once
+        if announcer is not None:
+            announcer(call)  # queued; said by the announcer's thread
+
+    screen.announce = announce
+    screen.on_change = app.changed
+    return HallScreen(settings, link, screen, announcer, app)
+
+
+def main() -> None:
+    """Settings from HALLQ_DISPLAY_*, the link, the calls, the voice, the app; SIGTERM ends it."""
+    # No command-line parsing by Kivy, and its log through Python's logging.
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = DisplaySettings()  # device_id and the rest from HALLQ_DISPLAY_*
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    hall = assemble(settings)
+    log.info("main screen %s of hall %s, voice %s", settings.device_id, settings.hall_id,
+             settings.player if settings.announce else "off")
+    from kivy.clock import Clock
+
+    # systemd stops the screen with SIGTERM: leave the main loop, so the link says offline.
+    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: hall.app.stop()))
+    hall.run()
+
+
+if __name__ == "__main__":
+    main()
