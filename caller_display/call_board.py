@@ -6,7 +6,9 @@ A new call is highlighted (the large coloured band, 请A005号到3号窗口办�
 highlighted gives way once it has been up `min_highlight_s`, so no call is pushed off
 before it can be read, and a burst goes through the band one call at a time. A waiting
 call that its window replaces (called again, or a next number) leaves the line: the band
-shows what the window wants now.
+shows what the window wants now. At most `max_queued` calls wait for the band: in a rush
+the oldest waiting one leaves the line (it stays in the list, and it is spoken), so the band
+never falls minutes behind the calls.
 
 The list (号码 | 窗口) takes every call as it comes, newest first, so a call waiting for
 the band is on the screen already. A number has one row, at the window it was called to
@@ -74,7 +76,8 @@ class CallBoard:
     """The highlighted call, the calls waiting for the band, and the recent calls."""
 
     def __init__(self, *, highlight_s: float = 8.0, min_highlight_s: float = 1.5,
-                 keep: int = 12, clock: Callable[[], float] = time.monotonic) -> None:
+                 keep: int = 12, max_queued: int = 3,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < min_highlight_s <= highlight_s:
             raise ValueError(f"need 0 < min_highlight_s ({min_highlight_s}) <= highlight_s "
                              f"({highlight_s})")
@@ -83,6 +86,7 @@ class CallBoard:
         self.highlight_s = highlight_s
         self.min_highlight_s = min_highlight_s
         self.keep = keep
+        self.max_queued = max(1, max_queued)
         self.clock = clock
         self._current: Call | None = None
         self._since = 0.0  # when the current call was highlighted
@@ -105,6 +109,8 @@ class CallBoard:
             self._waiting = deque(c for c in self._waiting
                                   if c.window != call.window and c.number != call.number)
             self._waiting.append(call)
+            while len(self._waiting) > self.max_queued:
+                self._waiting.popleft()  # a rush: the oldest waiting call stays listed only
             self._advance(now)
 
     def update(self) -> bool:

@@ -297,7 +297,7 @@ class HallScreenApp(App):
         self.link_up = link_up  # False: the broker is out of reach, whatever the hub last said
         self.board = CallBoard(highlight_s=settings.highlight_s,
                                min_highlight_s=settings.min_highlight_s,
-                               keep=settings.recent_calls)
+                               keep=settings.recent_calls, max_queued=settings.max_queued)
         self.title = "HallQ 大厅综合屏"
         self.use_kivy_settings = False
         self.zone = ZoneInfo(settings.timezone)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Literal, Self
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -28,6 +27,8 @@ class DisplaySettings(ScreenSettings):
     highlight_s: float = Field(8.0, gt=0)  # a new call stays large and coloured this long
     # ... or this long only, when the next call waits: never pushed off before it is read.
     min_highlight_s: float = Field(1.5, ge=1.0)
+    # In a rush at most this many calls wait for the band; older ones are listed (and said).
+    max_queued: int = Field(3, ge=1, le=40)
     recent_calls: int = Field(12, ge=2, le=40)  # the calls listed (号码 | 窗口), newest first
 
     announce: bool = True  # False: calls are shown, never spoken
@@ -37,7 +38,6 @@ class DisplaySettings(ScreenSettings):
     # No sound in these spans of the hall's day (calls still shown), e.g. the lunch break:
     # HALLQ_DISPLAY_QUIET_HOURS='[["12:00", "13:30"]]'; a span may go past midnight.
     quiet_hours: tuple[tuple[time, time], ...] = ()
-    timezone: str = "Asia/Shanghai"  # the hall's, for quiet hours and the screen's clock
     clip_gap_ms: int = Field(40, ge=0, le=1000)  # silence between two clips
     repeat_pause_ms: int = Field(800, ge=0, le=5000)  # silence between two sayings
     clips_dir: Path = Path("var/voice")  # made by `python -m caller_display.voice_clips`
@@ -45,12 +45,6 @@ class DisplaySettings(ScreenSettings):
     player: Literal["aplay", "file", "none"] = "aplay"
     aplay_device: str | None = None  # player "aplay": ALSA device (-D), None: the default
     wav_dir: Path | None = None  # player "file": None writes data_dir/announcements/
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, v: str) -> str:
-        ZoneInfo(v)  # an unknown zone fails startup
-        return v
 
     @field_validator("quiet_hours")
     @classmethod

@@ -11,8 +11,8 @@ hold at that moment.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,7 @@ class WindowApp(App):
         self.title = f"HallQ {settings.window}号窗口"
         self.use_kivy_settings = False
         self.scale = settings.ui_scale
+        self.zone = settings.zone
         self.hall_name = settings.hall_name
         self.review_reasons: list[str] = []
         self.hub_online: bool | None = None
@@ -182,6 +183,10 @@ class WindowApp(App):
     def open_settings(self, *largs: Any) -> bool:
         return False  # no Kivy settings panel (F1) in public
 
+    def clock(self) -> str:
+        """The hall's time of day, 09:30."""
+        return datetime.now(self.zone).strftime("%H:%M")
+
     def px(self, size: float) -> float:
         return round(size * self.scale)
 
@@ -192,7 +197,7 @@ class WindowApp(App):
         self.evaluator.sync()
         state = self.core.state
         what = (state, self.hub_online, len(self.core.link.outbox), self.evaluator.view,
-                self.menu, self.feedback, self.hall_name, time.strftime("%H:%M"))
+                self.menu, self.feedback, self.hall_name, self.clock())
         if what == self.drawn:
             return
         self.drawn = what
@@ -222,7 +227,7 @@ class WindowApp(App):
                                      font_size=self.px(32), color=WHITE, bold=True,
                                      halign="center", size_hint_y=1))
             bar.add_widget(tag)
-        bar.add_widget(TextLabel(f"{self.hall_name}　{time.strftime('%H:%M')}",
+        bar.add_widget(TextLabel(f"{self.hall_name}　{self.clock()}",
                                  font_size=self.px(26), color=WHITE, halign="right",
                                  size_hint_x=0.6, size_hint_y=1))
         return bar

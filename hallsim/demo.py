@@ -22,9 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from caller_display.announcer import Announcer
 from caller_display.main_screen import Call, MainScreen, window_text
-from caller_display.settings import DisplaySettings
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
@@ -52,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--kiosk-screen", action="store_true",
                    help="also run the kiosk's touch app (a window on your display; with no "
                         "display, off screen, saving what it shows to WORKDIR/kiosk-screen.png)")
+    p.add_argument("--no-screens", action="store_true",
+                   help="without the window screen and the main screen (robots and the "
+                        "dashboard only)")
     return p.parse_args(argv)
 
 
@@ -101,14 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     calls: list[Call] = []
 
-    # The main screen's speaker: each call spoken (chime, twice) into a numbered WAV file.
-    speaker = Announcer.from_settings(DisplaySettings(
-        hall_id=HALL, device_id="main-screen", data_dir=args.workdir, player="file",
-        clips_dir=args.workdir / "voice", wav_dir=args.workdir / "announcements"))
-
     def announce(call: Call) -> None:
         calls.append(call)
-        speaker(call)
         say(f"📢 {call.text}")
 
     screen = MainScreen(announce)
@@ -128,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\r\033[K{line}" if tty else line, flush=True)
 
     screen_link = DeviceLink(
-        DeviceSettings(hall_id=HALL, device_id="main-screen",
+        DeviceSettings(hall_id=HALL, device_id="demo-console",
                        mqtt=broker.settings_for(DeviceClass.DISPLAY), data_dir=args.workdir),
         DeviceClass.DISPLAY, on_state=on_state)
     screen_link.start()
@@ -136,21 +131,44 @@ def main(argv: list[str] | None = None) -> None:
                        args.workdir, served, args.per_minute, random.Random(rng.random()))
               for i in range(args.kiosks)]
     materials = {s.code: s.materials for s in hub.catalogue.all_services()}
+    # One window runs the real window program (screen, mock-pin buttons, evaluator).
+    real = None if args.no_screens else next((w for w in windows if w.post_a), None)
     staff = [SimWindow(w.number, HALL, broker.settings_for(DeviceClass.CALLER), args.workdir,
                        (3.0, 9.0), random.Random(rng.random()), materials, issue_window,
-                       w.post_a, hall_name=hub.catalogue.hall_name) for w in windows]
+                       w.post_a, hall_name=hub.catalogue.hall_name)
+             for w in windows if w is not real]
     devices: list[SimKiosk | SimWindow] = [*kiosks, *staff]
     threads = [threading.Thread(target=d.run, args=(stop,), daemon=True) for d in devices]
 
-    kiosk_app = KioskScreen(broker, args.workdir) if args.kiosk_screen else None
+    display = display_kind()
+    screens: list[ScreenProcess] = []
+    if args.kiosk_screen:
+        screens.append(ScreenProcess("kiosk", "kiosk", "KIOSK", DeviceClass.KIOSK,
+                                     "kiosk-screen", broker, args.workdir))
+    if real is not None:
+        screens.append(ScreenProcess(
+            "hallsim.window_screen", f"window-{real.number}", "CALLER", DeviceClass.CALLER,
+            f"caller-{real.number}", broker, args.workdir,
+            {"WINDOW": str(real.number), "PRINTER": "file",
+             "PRINTER_FILE": str(args.workdir / f"window-{real.number}.escpos"),
+             "HALL_NAME": hub.catalogue.hall_name},
+            {"HALLQ_DEMO_STAFF_NO": real.post_a or "", "HALLQ_DEMO_SEED": str(args.seed or 0)}))
+    if not args.no_screens:
+        screens.append(ScreenProcess(
+            "caller_display.hall_screen", "main-screen", "DISPLAY", DeviceClass.DISPLAY,
+            "main-screen", broker, args.workdir,
+            {"PLAYER": "file", "CLIPS_DIR": str(args.workdir / "voice"),
+             "WAV_DIR": str(args.workdir / "announcements"),
+             "HALL_NAME": hub.catalogue.hall_name}))
     print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
     print(f"  管理看板 dashboard: {hub.dashboard_url}")
     print(f"  MQTT broker: 127.0.0.1:{broker.port}   数据目录: {args.workdir}")
-    print(f"  语音叫号 spoken calls: {args.workdir / 'announcements'}/*.wav")
-    print(f"  {len(kiosks)} 台取号机, {len(staff)} 个窗口: "
+    print(f"  {len(kiosks)} 台取号机, {len(windows)} 个窗口: "
           + "、".join(w.name for w in windows))
-    if kiosk_app is not None:
-        print(f"  触摸取号机 kiosk app: {kiosk_app.where}")
+    for screen_process in screens:
+        print(f"  {SCREEN_NAMES[screen_process.module]}: {screen_process.where(display)}")
+    if not args.no_screens:
+        print(f"  语音叫号 spoken calls: {args.workdir / 'announcements'}/*.wav")
     print("  按 Ctrl-C 结束" + (f"（{args.seconds:g} 秒后自动结束）" if args.seconds else ""))
     for t in threads:
         t.start()
@@ -168,50 +186,68 @@ def main(argv: list[str] | None = None) -> None:
     for t in threads:
         t.join(timeout=15)
     time.sleep(0.5)  # the last window states reach the screen
-    if kiosk_app is not None:
-        kiosk_app.stop()
+    for screen_process in screens:
+        screen_process.stop()
     pending = sum(len(d.link.outbox) for d in devices)
     for d in devices:
         d.close()
     screen_link.stop()
-    speaker.close()
     pauses = sum(w.pauses for w in staff)
     notices = sum(w.core.printer.path.read_bytes().count(b"\x1dV")  # one cut a slip
                   for w in staff if isinstance(w.core.printer, FilePrinter)
                   and w.core.printer.path.exists())
-    print_summary(hub, calls, pending, pauses, time.monotonic() - started, notices)
+    spoken = len(list((args.workdir / "announcements").glob("*.wav")))
+    print_summary(hub, calls, pending, pauses, time.monotonic() - started, notices, spoken)
     hub.stop()
     broker.stop()
 
 
-class KioskScreen:
-    """The kiosk's touch app (`python -m kiosk`) as its own process, on the demo's broker."""
+SCREEN_NAMES = {"kiosk": "触摸取号机 kiosk app", "hallsim.window_screen": "窗口屏 window screen",
+                "caller_display.hall_screen": "大厅综合屏 main screen"}
 
-    def __init__(self, broker: Broker, workdir: Path) -> None:
-        mqtt = broker.settings_for(DeviceClass.KIOSK)
+
+def display_kind() -> str | None:
+    """The display the screens open their windows on; None: none, they draw off screen."""
+    return os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY") or None
+
+
+class ScreenProcess:
+    """A screen program (`python -m module`) as its own process on the demo's broker.
+
+    With no display it draws off screen and saves what it shows to WORKDIR/<name>.png every
+    2 seconds; its log goes to WORKDIR/<name>.log.
+    """
+
+    def __init__(self, module: str, name: str, prefix: str, device_class: DeviceClass,
+                 device_id: str, broker: Broker, workdir: Path,
+                 settings: dict[str, str] | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.module = module
+        self.shot = workdir / f"{name}.png"
+        mqtt = broker.settings_for(device_class)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
-        env.update({
-            "HALLQ_KIOSK_HALL_ID": HALL, "HALLQ_KIOSK_DEVICE_ID": "kiosk-screen",
-            "HALLQ_KIOSK_DATA_DIR": str(workdir / "kiosk-screen"),
-            "HALLQ_KIOSK_MQTT__HOST": mqtt.host, "HALLQ_KIOSK_MQTT__PORT": str(mqtt.port),
-            "HALLQ_KIOSK_MQTT__USERNAME": mqtt.username or "",
-            "HALLQ_KIOSK_MQTT__PASSWORD": mqtt.password.get_secret_value()
-            if mqtt.password else "",
-            "KIVY_NO_ARGS": "1", "KIVY_HOME": str(workdir / "kivy"), "KIVY_LOG_MODE": "PYTHON",
-        })
-        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-            self.where = "a window on your display"
-        else:
-            shot = workdir / "kiosk-screen.png"
-            env.update({"SDL_VIDEODRIVER": "offscreen", "HALLQ_KIOSK_SCREENSHOT_EVERY_S": "2",
-                        "HALLQ_KIOSK_SCREENSHOT_PATH": str(shot)})
-            self.where = f"off screen (no display); what it shows: {shot}, every 2 s"
-        log_file = (workdir / "kiosk-screen.log").open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "kiosk"], env=env,
+        values = {"HALL_ID": HALL, "DEVICE_ID": device_id, "DATA_DIR": str(workdir / name),
+                  "MQTT__HOST": mqtt.host, "MQTT__PORT": str(mqtt.port),
+                  "MQTT__USERNAME": mqtt.username or "",
+                  "MQTT__PASSWORD": mqtt.password.get_secret_value() if mqtt.password else "",
+                  **(settings or {})}
+        if display_kind() is None:
+            env["SDL_VIDEODRIVER"] = "offscreen"
+            values.update({"SCREENSHOT_EVERY_S": "2", "SCREENSHOT_PATH": str(self.shot)})
+        env.update({f"HALLQ_{prefix}_{k}": v for k, v in values.items()})
+        env.update({"KIVY_NO_ARGS": "1", "KIVY_HOME": str(workdir / "kivy"),
+                    "KIVY_LOG_MODE": "PYTHON", **(extra_env or {})})
+        log_file = (workdir / f"{name}.log").open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", module], env=env,
                                      stdout=log_file, stderr=subprocess.STDOUT)
 
+    def where(self, display: str | None) -> str:
+        if display is not None:
+            return "a window on your display"
+        return f"off screen (no display); what it shows: {self.shot}, every 2 s"
+
     def stop(self) -> None:
-        """SIGTERM: the app leaves its loop and tells the hub it is offline."""
+        """SIGTERM: the program leaves its loop and tells the hub it is offline."""
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
@@ -232,7 +268,7 @@ def status_line(hub: Hub) -> str:
 
 
 def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
-                  seconds: float, notices: int = 0) -> None:
+                  seconds: float, notices: int = 0, spoken: int = 0) -> None:
     """What happened, read from the hub's database (the truth), not from the robots."""
     with hub.engine.connect() as conn:
         by_status: dict[str, int] = dict(conn.execute(
@@ -257,7 +293,7 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
     print(f"过号 no-shows:    {by_status.get('no_show', 0)}")
     print(f"重呼 recalls:     {recalls}")
     print(f"叫号次数 calls:   {calls_made}")
-    print(f"大屏叫号 announced: {len(calls)}")
+    print(f"大屏叫号 announced: {len(calls)}（语音文件 spoken: {spoken}）")
     print(f"暂停离开 pauses:   {pauses}")
     print(f"转办 transfers:   {transfers}")
     print("办结结果 outcomes: " + ("、".join(f"{OUTCOME_ZH[o]} {n}" for o, n in

@@ -79,6 +79,19 @@ def test_a_burst_waits_its_turn_each_call_up_at_least_the_minimum(
         (None, 3 * MIN_S + HIGHLIGHT_S)]  # the last one, with nobody waiting: the full time
 
 
+def test_a_rush_keeps_the_band_near_the_calls_and_lists_every_call(clock: FakeClock) -> None:
+    board = CallBoard(highlight_s=HIGHLIGHT_S, min_highlight_s=MIN_S, keep=12, max_queued=3,
+                      clock=clock)
+    calls = [Call(f"A{i:03}", i, 1) for i in range(1, 11)]  # ten windows call at once
+    for call in calls:
+        board.add(call)
+    assert board.current == calls[0]
+    assert board.waiting == calls[-3:]  # the three latest wait; A002-A007 are listed only
+    assert board.recent == calls[::-1]
+    assert [n for n, _ in timeline(board, clock, 30)] == ["A001", "A008", "A009", "A010",
+                                                          None]
+
+
 def test_a_call_is_never_pushed_off_within_the_minimum(board: CallBoard,
                                                         clock: FakeClock) -> None:
     board.add(Call("A001", 1, 1))

@@ -50,6 +50,7 @@ def display_env(broker: Broker, hub_settings: HubSettings, tmp_path: Path) -> di
         "DATA_DIR": str(tmp_path / "display"), "PLAYER": "file",
         "WAV_DIR": str(tmp_path / "wav"), "CLIPS_DIR": str(tmp_path / "voice"),
         "HIGHLIGHT_S": str(HIGHLIGHT_S), "MIN_HIGHLIGHT_S": str(MIN_HIGHLIGHT_S),
+        "MAX_QUEUED": "10",  # the burst of four goes through the band whole
     })
 
 
