@@ -23,6 +23,7 @@ PAUSE_TITLE = "暂停/暂离"
 REFUSAL_REASONS = ("不符合受理条件", "不属于本中心受理范围", "申请人撤回申请", "材料不符合法定形式")
 PAUSE_REASONS = ("会议", "系统故障", "业务培训")  # the window screen shows 暂停服务（会议）
 CANCEL = "取消"
+SIGN_OUT = "下班签退（关闭窗口）"
 
 NO_CATALOGUE = "尚未收到事项目录，请稍后再试"
 UNKNOWN_ITEM = "未找到本事项的材料清单"
@@ -76,7 +77,12 @@ class StepAwayChoice:
     post: Literal["A", "B"]
 
 
-Choice = FinishChoice | TransferChoice | PauseChoice | StepAwayChoice
+@dataclass(frozen=True)
+class SignOutChoice:
+    """下班签退: the window closes and the staff member on duty signs out."""
+
+
+Choice = FinishChoice | TransferChoice | PauseChoice | StepAwayChoice | SignOutChoice
 
 
 @dataclass(frozen=True)
@@ -235,10 +241,12 @@ def finish_menu(catalogue: CatalogueState | None, service: str | None) -> Menu:
 
 
 def pause_menu(reasons: Sequence[str] = PAUSE_REASONS) -> Menu:
-    """暂停/暂离: 暂停服务 with one of the hall's reasons, or the A or B post steps away."""
+    """暂停/暂离: 暂停服务 with one of the hall's reasons, the A or B post steps away, or
+    the staff member signs out at the end of the day."""
     return Menu(PAUSE_TITLE, [Entry(f"暂停服务（{r}）", PauseChoice(r)) for r in reasons] + [
         Entry("A岗暂离", StepAwayChoice("A")),
         Entry("B岗暂离", StepAwayChoice("B")),
+        Entry(SIGN_OUT, SignOutChoice()),
         Entry(CANCEL),
     ])
 

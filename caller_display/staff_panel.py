@@ -38,6 +38,7 @@ from caller_display.staff_menu import (
     PauseChoice,
     Refused,
     StaffMenu,
+    StepAwayChoice,
     TransferChoice,
     finish_menu,
     pause_menu,
@@ -426,8 +427,12 @@ class StaffPanel:
             reply = core.transfer(to_service=choice.service)
         elif isinstance(choice, PauseChoice):
             reply = core.pause(choice.reason)
-        else:
+        elif isinstance(choice, StepAwayChoice):
             reply = core.step_away(choice.post)
+        else:  # 下班签退: close the window, then sign out
+            reply = core.close()
+            if isinstance(reply, WindowChanged):
+                reply = core.sign_out()
         if reply is None and ticket_needed and not self._serving():
             return Feedback(button, "refused", NOBODY_SERVED)
         return self._result(button, reply)

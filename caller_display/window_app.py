@@ -32,6 +32,7 @@ from caller_display.evaluator import (
     Evaluator,
     EvaluatorView,
 )
+from caller_display.sign_in_pad import SignInPad, sign_in_panel
 from caller_display.staff_menu import MenuView
 from caller_display.staff_panel import Feedback
 from caller_display.window_settings import CallerSettings
@@ -74,8 +75,10 @@ log = logging.getLogger(__name__)
 HUB_OFFLINE = "叫号系统连接中断，按键操作已暂存，恢复后自动发送"
 QUEUED = "有操作尚未送达叫号系统，恢复后自动发送"
 CONNECTING = "正在连接叫号系统…"
+SIGN_IN = "工作人员签到"
 PHONE_REVIEW = "也可用手机扫码评价"
-KEYS_HINT = "按键：叫号 · 重呼 · 过号（长按）· 办结（长按：办结方式、转办）· 暂停（长按：原因）"
+KEYS_HINT = ("按键：叫号 · 重呼 · 过号（长按）· 办结（长按：办结方式、转办）"
+             "· 暂停（长按：原因、暂离、签退）")
 GRADES: tuple[Grade, ...] = ("very_satisfied", "satisfied", "basic", "unsatisfied",
                              "very_unsatisfied")
 GRADE_COLOURS: dict[Grade, Rgba] = {
@@ -119,6 +122,7 @@ class WindowApp(App):
         self.settings = settings
         self.core = core
         self.evaluator = evaluator
+        self.pad = SignInPad(core, self.changed)
         self.title = f"HallQ {settings.window}号窗口"
         self.use_kivy_settings = False
         self.scale = settings.ui_scale
@@ -197,6 +201,7 @@ class WindowApp(App):
         self.evaluator.sync()
         state = self.core.state
         what = (state, self.hub_online, len(self.core.link.outbox), self.evaluator.view,
+                self.pad.view(),
                 self.menu, self.feedback, self.hall_name, self.clock())
         if what == self.drawn:
             return
@@ -250,6 +255,9 @@ class WindowApp(App):
         if card is None:
             panel.add_widget(TextLabel("工作人员未签到", font_size=self.px(30), color=MUTED,
                                        halign="center", size_hint_y=1))
+            panel.add_widget(TouchButton(SIGN_IN, font_size=self.px(28), bg=BRAND,
+                                         on_tap=self.pad.open, size_hint_y=None,
+                                         height=self.px(72)))
             return panel
         photo = photo_path(self.settings.photos_dir, card)
         if photo.is_file():
@@ -272,6 +280,9 @@ class WindowApp(App):
     def _main(self, state: WindowState | None) -> Panel:
         if self.menu is not None:
             return self._menu(self.menu)
+        pad = self.pad.view()
+        if pad is not None and (state is None or state.staff is None):
+            return sign_in_panel(self.pad, pad, state, self.px)
         view = self.evaluator.view
         serving = state is not None and state.status == "serving"
         if view.phase in ("grades", "reasons", "sending", "done") and not serving:

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     display = display_kind()
     screens: list[ScreenProcess] = []
     if args.kiosk_screen:
-        screens.append(ScreenProcess("kiosk", "kiosk", "KIOSK", DeviceClass.KIOSK,
+        screens.append(ScreenProcess("kiosk", "kiosk-screen", "KIOSK", DeviceClass.KIOSK,
                                      "kiosk-screen", broker, args.workdir))
     if real is not None:
         screens.append(ScreenProcess(
@@ -293,7 +293,8 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
     print(f"过号 no-shows:    {by_status.get('no_show', 0)}")
     print(f"重呼 recalls:     {recalls}")
     print(f"叫号次数 calls:   {calls_made}")
-    print(f"大屏叫号 announced: {len(calls)}（语音文件 spoken: {spoken}）")
+    print(f"大屏叫号 announced: {len(calls)}")
+    print(f"语音叫号 spoken:   {spoken}")
     print(f"暂停离开 pauses:   {pauses}")
     print(f"转办 transfers:   {transfers}")
     print("办结结果 outcomes: " + ("、".join(f"{OUTCOME_ZH[o]} {n}" for o, n in

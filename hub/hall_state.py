@@ -86,7 +86,7 @@ def window_state(conn: Connection, clock: Clock, number: int) -> WindowState:
                        ticket_id=ticket_id, service=service, service_name=service_name,
                        call_seq=call_seq, staff=card, pause_reason=reason, away_post=post,
                        paused_since=clock.local(paused_since) if paused_since else None,
-                       updated_at=clock.local(updated_at))
+                       post_a=post_a, post_b=post_b, updated_at=clock.local(updated_at))
 
 
 def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[str, str]],

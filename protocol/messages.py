@@ -387,6 +387,9 @@ class WindowState(Message):
     pause_reason: str | None = None  # with status "paused"
     away_post: Literal["A", "B"] | None = None  # with status "away"
     paused_since: datetime | None = None  # start of the pause or absence
+    # Staff numbers of the window's A and B posts (A/B岗), for the sign-in page.
+    post_a: str | None = None
+    post_b: str | None = None
     updated_at: datetime
 
 

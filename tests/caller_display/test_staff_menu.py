@@ -88,10 +88,10 @@ def test_next_and_previous_wrap_around() -> None:
     view = menu.open(pause_menu())
     assert (view.title, view.selected, view.hint) == (PAUSE_TITLE, 0, LIST_HINT)
     assert view.items == ("暂停服务（会议）", "暂停服务（系统故障）", "暂停服务（业务培训）",
-                          "A岗暂离", "B岗暂离", "取消")
-    assert menu.prev().selected == 5
+                          "A岗暂离", "B岗暂离", "下班签退（关闭窗口）", "取消")
+    assert menu.prev().selected == 6
     assert menu.next().selected == 0
-    for _ in range(6):
+    for _ in range(7):
         view = menu.next()
     assert view.selected == 0
 

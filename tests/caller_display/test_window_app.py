@@ -50,6 +50,11 @@ def morning(broker: Broker, hub: Hub, hub_settings: HubSettings, make_link: Link
 def test_a_window_morning_on_the_screen(morning: tuple[dict[str, Any], Hub]) -> None:
     steps, hub = morning
     assert any("工作人员未签到" in t for t in steps["closed"]["texts"])
+    assert "A岗 S051" in steps["choose_post"]["texts"]  # the window's posts to sign in at
+    assert any("●●●●●●" in t for t in steps["pin_typed"]["texts"])  # dots, never digits
+    assert not any("111111" in t for t in steps["pin_typed"]["texts"])
+    assert "工号或密码错误" in steps["wrong_pin"]["texts"]
+    assert not any("●" in t for t in steps["wrong_pin"]["texts"])  # the wrong PIN cleared
     signed = steps["signed_in"]
     assert signed["staff"] in signed["texts"]  # the staff card shows who serves
     assert any("5号窗口" in t for t in signed["texts"])
@@ -82,12 +87,15 @@ def test_a_window_morning_on_the_screen(morning: tuple[dict[str, Any], Hub]) -> 
     assert "暂停服务" in steps["paused"]["texts"]
     assert steps["menu"]["title"] in steps["menu"]["texts"]
     assert steps["resumed"]["status"] == "open"
+    assert steps["signed_out"]["status"] == "closed"  # 下班签退 from the pause menu
     assert HUB_OFFLINE in steps["hub_offline"]["texts"]
-    for shot in ("window-serving", "window-review", "window-bad-review-reason",
+    for shot in ("window-sign-in", "window-serving", "window-review", "window-bad-review-reason",
                  "window-paused", "window-staff-menu", "window-hub-offline"):
         assert (OUT / f"{shot}.png").stat().st_size > 10_000, shot
     with hub.engine.connect() as conn:
-        assert conn.scalar(select(windows.c.status).where(windows.c.number == 5)) == "open"
+        window = conn.execute(select(windows.c.status, windows.c.on_duty)
+                              .where(windows.c.number == 5)).one()
+    assert tuple(window) == ("closed", None)  # signed out at the end of the day
 
     # The review QR code on the screen is the case's page on the citizen's phone.
     codes = decode(Image.open(OUT / "window-review.png").convert("L"),

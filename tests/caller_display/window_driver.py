@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,8 @@ from gpiozero.pins.mock import MockFactory  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 
 from caller_display import evaluator as ev  # noqa: E402
+from caller_display import sign_in_pad as pad  # noqa: E402
+from caller_display.staff_menu import SIGN_OUT  # noqa: E402
 from caller_display.window import WindowProgram, build_window  # noqa: E402
 from caller_display.window_app import HUB_OFFLINE, WindowApp  # noqa: E402
 from caller_display.window_settings import CallerSettings  # noqa: E402
@@ -67,6 +68,11 @@ class WindowDriver(ScreenDriver):
             "serving": state.serving if state else None,
             "at_s": round(time.monotonic() - self.started, 2), **extra}
 
+    @staticmethod
+    def after(seconds: float) -> Wait:
+        until = time.monotonic() + seconds
+        return lambda: time.monotonic() > until
+
     def idle(self) -> Wait:
         return lambda: not self.program.panel.busy
 
@@ -76,11 +82,22 @@ class WindowDriver(ScreenDriver):
         yield lambda: self.sees("工作人员未签到")
         self.record("closed")
 
-        def start_of_day() -> None:
-            core.sign_in("S051", "123456")
-            core.open()
-
-        threading.Thread(target=start_of_day, daemon=True).start()
+        # Sign in on the screen: the post, a wrong PIN (cleared, said why), the right one.
+        yield from self.tap(pad.TITLE)
+        yield lambda: self.sees(pad.CHOOSE_POST)
+        self.record("choose_post")
+        yield from self.tap("A岗")
+        for digit in "111111":
+            yield from self.tap(digit)
+        yield lambda: self.sees("●●●●●●")
+        self.record("pin_typed")
+        yield from self.tap("确定")
+        yield lambda: self.sees("工号或密码错误")
+        self.record("wrong_pin")
+        yield from self.shot("window-sign-in")
+        for digit in "123456":
+            yield from self.tap(digit)
+        yield from self.tap("确定")
         yield lambda: core.state is not None and core.state.status == "open"
         assert core.state is not None and core.state.staff is not None
         staff = core.state.staff.name
@@ -147,6 +164,21 @@ class WindowDriver(ScreenDriver):
         yield from self.press("pause")  # resume
         yield lambda: core.state is not None and core.state.status == "open"
         self.record("resumed")
+
+        # End of the day: hold 暂停, down to 下班签退, confirm: the window closes, nobody on duty.
+        yield self.idle()
+        yield self.after(0.2)  # a hand's next press on the same button, past the debounce
+        yield from self.hold("pause")
+        yield lambda: app.menu is not None
+        assert app.menu is not None
+        for _ in range(app.menu.items.index(SIGN_OUT)):
+            yield from self.press("call_next")
+            yield self.after(0.1)  # presses a hand apart: none taken for contact bounce
+        yield lambda: app.menu is not None and app.menu.items[app.menu.selected] == SIGN_OUT
+        yield from self.press("finish")
+        yield lambda: core.state is not None and core.state.status == "closed" \
+            and core.state.staff is None and self.sees("工作人员未签到")
+        self.record("signed_out")
 
         self.ask("stop-hub")
         yield lambda: self.sees(HUB_OFFLINE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import wave
@@ -77,12 +78,13 @@ def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
 
 def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
     """`./hallq demo --seconds N --kiosk-screen` issues, calls and finishes tickets, runs the
-    kiosk's touch app off screen, and stops by itself."""
+    kiosk's touch app, a window's program (its screen, mock-pin buttons, evaluator) and the
+    main screen off screen, speaks the calls into WAV files, and stops by itself."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = subprocess.run(
-        [sys.executable, "-m", "hallsim", "--seconds", "10", "--port", "0", "--per-minute", "60",
+        [sys.executable, "-m", "hallsim", "--seconds", "20", "--port", "0", "--per-minute", "60",
          "--workdir", str(tmp_path / "demo"), "--seed", "1", "--kiosk-screen"],
-        capture_output=True, text=True, timeout=60, check=True, env=env,
+        capture_output=True, text=True, timeout=90, check=True, env=env,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out
     figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
@@ -94,6 +96,14 @@ def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
     shot = tmp_path / "demo" / "kiosk-screen.png"
     assert f"what it shows: {shot}" in out
     assert shot.stat().st_size > 10_000, "the kiosk app drew its home screen"
+    assert figures["语音叫号"] == len(spoken)
+    for screen in ("window-1", "main-screen"):  # what the screens showed, saved every 2 s
+        assert (tmp_path / "demo" / f"{screen}.png").stat().st_size > 20_000, screen
+        log = (tmp_path / "demo" / f"{screen}.log").read_text()
+        assert "Traceback" not in log, log[-2000:]
+    with sqlite3.connect(tmp_path / "demo" / "hub.db") as db:  # window 1's evaluator was used
+        reviews = db.execute("SELECT DISTINCT window_number, channel FROM reviews").fetchall()
+    assert reviews == [(1, "window")], "the citizens at the real window reviewed its cases"
     assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
     assert figures["大屏叫号"] == figures["叫号次数"], "each call and recall announced once"
     assert "unanswered requests in outboxes: 0" in out
