@@ -50,7 +50,7 @@ from screen_ui.colours import (
     WHITE,
     Rgba,
 )
-from screen_ui.widgets import FitLabel, Panel, register_cjk_font
+from screen_ui.widgets import CachedText, FitLabel, Panel, register_cjk_font
 from screen_ui.window import configure_kivy, save_screen
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ class CallRow(Panel):
     def __init__(self, size: Callable[[str], float], bg: Rgba) -> None:
         super().__init__(bg=bg, padding=(size("pad"), 0))
         self.bg = bg
-        self.number = FitLabel(font_size=size("number"), bold=True)
-        self.window = FitLabel(font_size=size("window"), color=BRAND, bold=True)
+        self.number = CachedText(font_size=size("number"), bold=True)
+        self.window = CachedText(font_size=size("window"), color=BRAND, bold=True)
         self.add_widget(self.number)
         self.add_widget(self.window)
 
@@ -220,7 +220,7 @@ class HallView(Panel):
         body = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
         self.band = Panel(bg=PANEL, size_hint_y=None, height=size("band_h"),
                           padding=(pad * 2, 0))
-        self.band_text = FitLabel(NO_CALL, font_size=size("band"), color=MUTED, bold=True)
+        self.band_text = CachedText(NO_CALL, font_size=size("band"), color=MUTED, bold=True)
         self.band.add_widget(self.band_text)
         lists = BoxLayout(spacing=pad)
         self.calls = CallList(size, math.ceil(recent_calls / 2), size_hint_x=0.45)

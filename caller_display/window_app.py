@@ -11,6 +11,7 @@ hold at that moment.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
+from kivy.uix.widget import Widget
 
 from caller_display.caller_core import CallerCore
 from caller_display.evaluator import (
@@ -134,6 +136,7 @@ class WindowApp(App):
         self.menu: MenuView | None = None
         self.root_box: Panel | None = None
         self.drawn: tuple[object, ...] = ()
+        self._outbox_since: float | None = None  # since when the outbox has held requests
         self._refresh_soon: Callable[..., None] = lambda *_: None
 
     # ------------------------------------------------------------ from other threads
@@ -172,7 +175,16 @@ class WindowApp(App):
 
         Window.clearcolor = BACKGROUND
         self.root_box = Panel(bg=BACKGROUND, orientation="vertical")
-        self._refresh_soon = Clock.create_trigger(lambda _dt: self.refresh(), 0.02)
+        body = BoxLayout(orientation="horizontal", padding=self.px(20), spacing=self.px(20))
+        self.slots = Slots({
+            "title": self._slot(self.root_box, size_hint_y=None, height=self.px(84)),
+            "banner": self._slot(self.root_box, size_hint_y=None, height=0),
+            "card": self._slot(body, size_hint_x=0.3),
+            "main": self._slot(body),
+            "strip": self._slot(self.root_box, size_hint_y=None, height=self.px(60)),
+        })
+        self.root_box.add_widget(body, index=1)  # between the banner and the strip
+        self._refresh_soon = Clock.create_trigger(lambda _dt: self.refresh(), 0)  # next frame
         self.evaluator.on_change = self.changed
         Clock.schedule_interval(lambda _dt: self.refresh(), 1.0)  # the clock, a thanks' end
         if self.settings.screenshot_every_s:
@@ -200,23 +212,41 @@ class WindowApp(App):
             return
         self.evaluator.sync()
         state = self.core.state
-        what = (state, self.hub_online, len(self.core.link.outbox), self.evaluator.view,
+        what = (state, self.hub_online, self._stuck(), self.evaluator.view,
                 self.pad.view(),
                 self.menu, self.feedback, self.hall_name, self.clock())
         if what == self.drawn:
             return
         self.drawn = what
-        box = self.root_box
-        box.clear_widgets()
-        box.add_widget(self._title_bar(state))
-        banner = self._banner()
-        if banner is not None:
-            box.add_widget(banner)
-        body = BoxLayout(orientation="horizontal", padding=self.px(20), spacing=self.px(20))
-        body.add_widget(self._staff_card(state.staff if state else None))
-        body.add_widget(self._main(state))
-        box.add_widget(body)
-        box.add_widget(self._staff_strip())
+        # Each part is built again only when what it shows changed: a call redraws the
+        # middle, not the staff card or the bars (new text is what costs on a Pi).
+        self.slots.show("title", (state.name if state else None,
+                                  state.status if state else None, self.hall_name,
+                                  self.clock()), lambda: self._title_bar(state))
+        self.slots.show("banner", (self.hub_online, what[2]),
+                        self._banner)
+        self.slots.show("card", state.staff if state else None,
+                        lambda: self._staff_card(state.staff if state else None))
+        self.slots.show("main", what[:1] + what[3:6] + (tuple(self.review_reasons),),
+                        lambda: self._main(state))
+        self.slots.show("strip", self.feedback, self._staff_strip)
+
+    def _stuck(self) -> bool:
+        """Requests wait in the outbox past the reply timeout (each press waits there a few
+        milliseconds for its answer: that is no news for the banner)."""
+        if not len(self.core.link.outbox):
+            self._outbox_since = None
+            return False
+        now = time.monotonic()
+        if self._outbox_since is None:
+            self._outbox_since = now
+        return now - self._outbox_since > self.settings.reply_timeout
+
+    @staticmethod
+    def _slot(parent: BoxLayout, **size: Any) -> BoxLayout:
+        slot = BoxLayout(**size)
+        parent.add_widget(slot)
+        return slot
 
     # ------------------------------------------------------------ parts
 
@@ -240,7 +270,7 @@ class WindowApp(App):
     def _banner(self) -> Panel | None:
         if self.hub_online is False:
             text, bg = HUB_OFFLINE, ALERT
-        elif len(self.core.link.outbox):
+        elif self._stuck():
             text, bg = QUEUED, WARN
         else:
             return None
@@ -369,6 +399,26 @@ class WindowApp(App):
         colour = SIGNAL_COLOURS.get(fb.signal, WHITE) if fb else (0.7, 0.73, 0.8, 1)
         strip.add_widget(TextLabel(text, font_size=self.px(26), color=colour, size_hint_y=1))
         return strip
+
+
+class Slots:
+    """Places on the screen whose content is built again only when its key changes."""
+
+    def __init__(self, slots: dict[str, BoxLayout]) -> None:
+        self.slots = slots
+        self.keys: dict[str, object] = {}
+
+    def show(self, name: str, key: object, build: Callable[[], Widget | None]) -> None:
+        if name in self.keys and self.keys[name] == key:
+            return
+        self.keys[name] = key
+        slot = self.slots[name]
+        slot.clear_widgets()
+        content = build()
+        if content is not None:
+            slot.add_widget(content)
+        if slot.size_hint_y is None:  # a bar: as tall as its content, none without
+            slot.height = content.height if content is not None else 0
 
 
 def _tap(action: Callable[[Any], None], value: Any) -> Callable[[], None]:

@@ -3,6 +3,7 @@ tile grids, a QR code, and the CJK font they all need."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,82 @@ class QrCode(Widget):
         side = min(self.width, self.height)
         self._rect.size = (side, side)
         self._rect.pos = (self.center_x - side / 2, self.center_y - side / 2)
+
+
+_TEXTURES: OrderedDict[tuple[str, int, bool], Texture] = OrderedDict()
+TEXTURE_CACHE = 512  # one-line texts kept drawn (a main screen shows ~100 distinct ones)
+
+
+def text_texture(text: str, font_size: int, bold: bool) -> Texture:
+    """`text` drawn white at `font_size`, from a shared cache: drawing text is what costs
+    on a Pi's CPU, and a screen shows the same numbers and window names again and again."""
+    key = (text, font_size, bold)
+    texture = _TEXTURES.get(key)
+    if texture is not None:
+        _TEXTURES.move_to_end(key)
+        return texture
+    label = CoreLabel(text=text, font_size=font_size, bold=bold, color=(1, 1, 1, 1))
+    label.refresh()
+    texture = label.texture
+    _TEXTURES[key] = texture
+    if len(_TEXTURES) > TEXTURE_CACHE:
+        _TEXTURES.popitem(last=False)
+    return texture
+
+
+class CachedText(Widget):
+    """One line of text, as large as `font_size` or as fits its box, in `color`; drawn from
+    the shared texture cache (the colour is the canvas's, so it costs no new drawing)."""
+
+    is_text = True  # read like a label by the tests' screen drivers
+
+    def __init__(self, text: str = "", *, font_size: float, color: Rgba = INK,
+                 bold: bool = False, halign: str = "center", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wanted, self.bold, self.halign = font_size, bold, halign
+        self.font_size = font_size  # the size drawn, once placed
+        self._text = text
+        with self.canvas:
+            self._color = Color(*color)
+            self._rect = Rectangle(size=(0, 0))
+        self.bind(pos=self._place, size=self._place)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self._place()
+
+    def want(self, font_size: float) -> None:
+        """The size the text has when it fits."""
+        if font_size != self.wanted:
+            self.wanted = font_size
+            self._place()
+
+    @property
+    def color(self) -> Rgba:
+        r, g, b, a = self._color.rgba
+        return (r, g, b, a)
+
+    @color.setter
+    def color(self, color: Rgba) -> None:
+        self._color.rgba = color
+
+    def _place(self, *_: object) -> None:
+        if not self._text or self.width < 2 or self.height < 2:
+            self._rect.size = (0, 0)
+            return
+        w, h = CoreLabel(font_size=self.wanted, bold=self.bold).get_extents(self._text)
+        shrink = min(1.0, self.width * 0.97 / max(w, 1), self.height / max(h, 1))
+        self.font_size = max(8, int(self.wanted * shrink))
+        texture = text_texture(self._text, int(self.font_size), self.bold)
+        tw, th = texture.size
+        x = {"left": self.x, "right": self.right - tw}.get(self.halign,
+                                                           self.center_x - tw / 2)
+        self._rect.texture = texture
+        self._rect.size = (tw, th)
+        self._rect.pos = (round(x), round(self.center_y - th / 2))

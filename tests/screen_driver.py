@@ -58,7 +58,8 @@ class ScreenDriver:
         def walk(widget: Any) -> None:
             if widget.opacity == 0:
                 return
-            if isinstance(widget, Label) and widget.text:
+            if (isinstance(widget, Label) or getattr(widget, "is_text", False)) \
+                    and widget.text:
                 found.append(widget)
             for child in reversed(widget.children):
                 walk(child)
