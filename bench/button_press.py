@@ -12,7 +12,6 @@ Target: p99 <= 15 ms on loopback.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero import Device  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
+from bench.figures import report  # noqa: E402
 from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from caller_display.adapters.buttons import GpioPanel, PanelSettings  # noqa: E402
 from caller_display.caller_core import CallerCore  # noqa: E402
@@ -35,15 +35,6 @@ from protocol.topics import DeviceClass  # noqa: E402
 WINDOW, SERVICE = 5, "GA_HJQY"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def report(name: str, ms: list[float]) -> None:
-    print(f"{name:<10} n={len(ms):4d}  p50 {statistics.median(ms):6.2f}  "
-          f"p90 {percentile(ms, 0.90):6.2f}  p99 {percentile(ms, 0.99):6.2f}  "
-          f"max {max(ms):6.2f} ms")
 
 
 def main() -> None:

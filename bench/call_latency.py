@@ -20,6 +20,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import percentile  # noqa: E402
 from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from protocol.link import State  # noqa: E402
 from protocol.messages import (  # noqa: E402
@@ -33,10 +34,6 @@ from protocol.topics import DeviceClass  # noqa: E402
 
 WINDOW, SERVICE = 5, "GA_HJQY"
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

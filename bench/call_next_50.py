@@ -31,6 +31,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import percentile  # noqa: E402
 from bench.hall import bench_hall, tickets_in_hand  # noqa: E402
 from hub.catalogue import DEFAULT_CATALOGUE  # noqa: E402
 from protocol import topics  # noqa: E402
@@ -60,10 +61,6 @@ def city_catalogue(folder: Path, windows: int) -> tuple[Path, list[int]]:
     path.write_text(text + extra)
     return path, numbers
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run_windows(mqtt: MqttSettings, hall: str, windows: list[int], calls: int,

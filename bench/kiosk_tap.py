@@ -25,6 +25,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import percentile  # noqa: E402
 from bench.hall import bench_hall  # noqa: E402
 from kiosk.core import KioskCore  # noqa: E402
 from kiosk.settings import KioskSettings  # noqa: E402
@@ -56,10 +57,6 @@ def rss_mb() -> float:
             return int(line.split()[1]) / 1024
     return float("nan")
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def serve(link: DeviceLink, window: int, stop: threading.Event) -> None:

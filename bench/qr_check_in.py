@@ -32,6 +32,7 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.figures import percentile  # noqa: E402
 from bench.hall import BenchHall, bench_hall  # noqa: E402
 from hallsim.hub_process import WORKING_MORNING  # noqa: E402
 from hub.appointment_codes import (  # noqa: E402
@@ -56,10 +57,6 @@ from protocol.topics import DeviceClass  # noqa: E402
 SHOWN = [(240, 0, 0.0, 0), (120, 10, 0.0, 0), (400, 0, 0.0, 0), (240, 30, 0.8, 10),
          (240, 45, 0.0, 10)]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def codes(hall: BenchHall, count: int) -> list[str]:

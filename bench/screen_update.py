@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 
+from bench.figures import report  # noqa: E402
 from bench.hall import BenchHall, bench_hall, tickets_in_hand  # noqa: E402
 from caller_display.adapters.buttons import GpioPanel, PanelSettings  # noqa: E402
 from caller_display.caller_core import CallerCore  # noqa: E402
@@ -48,15 +48,6 @@ from protocol.topics import DeviceClass  # noqa: E402
 WINDOW, SERVICE = 5, "GA_HJQY"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def report(name: str, ms: list[float]) -> None:
-    print(f"{name:<24} n={len(ms):4d}  p50 {statistics.median(ms):6.2f}  "
-          f"p90 {percentile(ms, 0.90):6.2f}  p99 {percentile(ms, 0.99):6.2f}  "
-          f"max {max(ms):6.2f} ms")
 
 
 class Marks:
@@ -201,8 +192,8 @@ def run(hall: BenchHall, presses: int, screen: str) -> None:
         raise SystemExit(f"the bench failed: {failed[0]!r}")
     print(f"presses: {presses}, screen: {screen} (pin edge -> first frame showing it, "
           "loopback, Kivy at 60 frames/s)")
-    report("edge -> state at screen", to_link)
-    report("edge -> frame drawn", to_screen)
+    report("edge -> state at screen", to_link, 24)
+    report("edge -> frame drawn", to_screen, 24)
     print("target: p99 <= 15 ms")
 
 

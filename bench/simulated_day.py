@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.figures import percentile  # noqa: E402
 from hallsim.broker import Broker  # noqa: E402
 from hallsim.devices import Pace, SimWindow  # noqa: E402
 from hub import hall_state, wait_estimate  # noqa: E402
@@ -70,10 +71,6 @@ EVENT_LETTER = {"called": "c", "recalled": "r", "transferred": "t", "no_show": "
 P = ParamSpec("P")
 R = TypeVar("R")
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def timed(fn: Callable[P, R], into: list[float]) -> Callable[P, R]:

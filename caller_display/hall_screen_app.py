@@ -50,8 +50,8 @@ from screen_ui.colours import (
     WHITE,
     Rgba,
 )
-from screen_ui.widgets import CachedText, FitLabel, Panel, register_cjk_font
-from screen_ui.window import configure_kivy, save_screen
+from screen_ui.widgets import CachedText, FitLabel, Panel
+from screen_ui.window import open_window, save_screen
 
 log = logging.getLogger(__name__)
 
@@ -316,11 +316,7 @@ class HallScreenApp(App):
 
     def build(self) -> HallView:
         """Register the CJK font, open the window, lay the screen out for its size."""
-        configure_kivy(self.settings)
-        register_cjk_font(self.settings.font_path)
-        from kivy.core.window import Window  # opens the window, with the config above
-
-        Window.clearcolor = BACKGROUND
+        Window = open_window(self.settings)  # noqa: N806  (Kivy's name for it)
         scale = min(Window.width / 1920, Window.height / 1080) * self.settings.ui_scale
         log.info("main screen %sx%s, drawn at %.2f of 1920x1080", Window.width,
                  Window.height, scale)

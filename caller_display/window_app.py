@@ -68,9 +68,8 @@ from screen_ui.widgets import (
     QrCode,
     TextLabel,
     TouchButton,
-    register_cjk_font,
 )
-from screen_ui.window import configure_kivy, save_screen
+from screen_ui.window import open_window, save_screen
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +168,7 @@ class WindowApp(App):
     # ------------------------------------------------------------ building
 
     def build(self) -> Panel:
-        configure_kivy(self.settings)
-        register_cjk_font(self.settings.font_path)
-        from kivy.core.window import Window  # opens the window, with the config above
-
-        Window.clearcolor = BACKGROUND
+        open_window(self.settings)
         self.root_box = Panel(bg=BACKGROUND, orientation="vertical")
         body = BoxLayout(orientation="horizontal", padding=self.px(20), spacing=self.px(20))
         self.slots = Slots({

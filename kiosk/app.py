@@ -43,9 +43,7 @@ from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, TicketIssued
 from protocol.topics import DeviceClass
-from screen_ui.colours import BACKGROUND
-from screen_ui.widgets import register_cjk_font
-from screen_ui.window import configure_kivy, save_screen
+from screen_ui.window import open_window, save_screen
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -94,11 +92,7 @@ class KioskApp(App):
 
     def build(self) -> RootView:
         """Register the CJK font, open the window, make every page once."""
-        configure_kivy(self.core.settings)
-        register_cjk_font(self.core.settings.font_path)
-        from kivy.core.window import Window  # opens the window, with the config above
-
-        Window.clearcolor = BACKGROUND
+        Window = open_window(self.core.settings)  # noqa: N806  (Kivy's name for it)
         Window.bind(on_touch_down=lambda *_: self.touched())
         self.view = RootView(self.theme, on_back=lambda: self.page().on_back(),
                              on_home=lambda: self.page().on_home(), on_help=self.help)

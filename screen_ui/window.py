@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from kivy.config import Config
 
+from screen_ui.colours import BACKGROUND
 from screen_ui.settings import ScreenSettings
+from screen_ui.widgets import register_cjk_font
 
 
 def configure_kivy(settings: ScreenSettings) -> None:
@@ -30,3 +33,14 @@ def save_screen(target: Path) -> None:
     written = Window.screenshot(name=str(target.with_name(f"{target.stem}-shot.png")))
     if written:  # Kivy numbers the file (…-shot0001.png): keep one, at a fixed name
         os.replace(written, target)
+
+
+def open_window(settings: ScreenSettings) -> Any:
+    """Set Kivy up for this screen, make the CJK font every label's, open the window in the
+    screens' background colour; the window."""
+    configure_kivy(settings)
+    register_cjk_font(settings.font_path)
+    from kivy.core.window import Window  # opens the window, with the config above
+
+    Window.clearcolor = BACKGROUND
+    return Window

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
 
 from hallsim.broker import Broker
 from hallsim.hub_process import WORKING_MORNING
@@ -91,3 +93,13 @@ def make_link(tmp_path: Path, broker: Broker, hall_id: str) -> Iterator[LinkFact
     for link in links:
         if not link._stop.is_set():
             link.stop()
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[MockFactory]:
+    """gpiozero's mock pins, the default for the test; released after it."""
+    f = MockFactory()
+    Device.pin_factory = f
+    yield f
+    f.reset()
+    Device.pin_factory = None

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 from sqlalchemy import func, select
 
@@ -89,24 +88,16 @@ class Window:
             return conn.execute(select(tickets).where(tickets.c.number == number)).one()
 
 
-@pytest.fixture
-def factory() -> Iterator[MockFactory]:
-    f = MockFactory()
-    Device.pin_factory = f
-    yield f
-    f.reset()
-    Device.pin_factory = None
-
 
 @pytest.fixture
 def window(hub: Hub, make_link: LinkFactory, tmp_path: Path,
-           factory: MockFactory) -> Iterator[Window]:
+           mock_pins: MockFactory) -> Iterator[Window]:
     core = caller(make_link, WINDOW)
     core.open()
     feedback = Feedbacks()
     panel = StaffPanel(core, feedback)
-    gpio = GpioPanel(panel, PanelSettings(hold_s=HOLD_S), pin_factory=factory)
-    yield Window(hub, core, kiosk(make_link, tmp_path, hub), panel, gpio, factory, feedback)
+    gpio = GpioPanel(panel, PanelSettings(hold_s=HOLD_S), pin_factory=mock_pins)
+    yield Window(hub, core, kiosk(make_link, tmp_path, hub), panel, gpio, mock_pins, feedback)
     gpio.close()
 
 

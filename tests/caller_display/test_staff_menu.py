@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pytest
-from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 from sqlalchemy import func, select
 
@@ -279,14 +278,6 @@ class Window:
         return number
 
 
-@pytest.fixture
-def pin_factory() -> Iterator[MockFactory]:
-    f = MockFactory()
-    Device.pin_factory = f
-    yield f
-    f.reset()
-    Device.pin_factory = None
-
 
 @pytest.fixture
 def core(broker: Broker, hall_id: str, tmp_path: Path) -> Iterator[CallerCore]:
@@ -305,13 +296,13 @@ def core(broker: Broker, hall_id: str, tmp_path: Path) -> Iterator[CallerCore]:
 
 @pytest.fixture
 def window(hub: Hub, core: CallerCore, make_link: LinkFactory, tmp_path: Path,
-           pin_factory: MockFactory) -> Iterator[Window]:
+           mock_pins: MockFactory) -> Iterator[Window]:
     core.open()
     eventually(lambda: core.catalogue is not None, what="the retained catalogue")
     feedback, views = Seen[Feedback](), Seen[MenuView | None]()
     panel = StaffPanel(core, feedback, on_menu=views, debounce_s=0.0)  # faster than a hand
-    gpio = GpioPanel(panel, PanelSettings(hold_s=HOLD_S), pin_factory=pin_factory)
-    yield Window(hub, core, kiosk(make_link, tmp_path, hub), panel, gpio, pin_factory,
+    gpio = GpioPanel(panel, PanelSettings(hold_s=HOLD_S), pin_factory=mock_pins)
+    yield Window(hub, core, kiosk(make_link, tmp_path, hub), panel, gpio, mock_pins,
                  feedback, views)
     gpio.close()
 
