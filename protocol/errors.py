@@ -53,6 +53,18 @@ class ErrorCode(StrEnum):
     APPOINTMENT_TOO_EARLY = "APPOINTMENT_TOO_EARLY"
     APPOINTMENT_TOO_LATE = "APPOINTMENT_TOO_LATE"
     APPOINTMENT_USED = "APPOINTMENT_USED"
+    APPOINTMENT_CANCELLED = "APPOINTMENT_CANCELLED"
+    APPOINTMENT_NOT_CONFIRMED = "APPOINTMENT_NOT_CONFIRMED"
+    UNKNOWN_APPOINTMENT = "UNKNOWN_APPOINTMENT"
+    BAD_ID_NUMBER = "BAD_ID_NUMBER"
+    BAD_PHONE = "BAD_PHONE"
+    BAD_NAME = "BAD_NAME"
+    BLACKLISTED = "BLACKLISTED"
+    SLOT_FULL = "SLOT_FULL"
+    SLOT_CLOSED = "SLOT_CLOSED"
+    ONE_BOOKING_A_DAY = "ONE_BOOKING_A_DAY"
+    CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
+    NOT_BOOKABLE = "NOT_BOOKABLE"
     HUB_ERROR = "HUB_ERROR"
 
 
@@ -104,6 +116,18 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.APPOINTMENT_TOO_EARLY: "还没到预约时段，请稍后再来取号",
     ErrorCode.APPOINTMENT_TOO_LATE: "预约时段已过，请现场取号或重新预约",
     ErrorCode.APPOINTMENT_USED: "该预约已取号",
+    ErrorCode.APPOINTMENT_CANCELLED: "该预约已取消，请现场取号或重新预约",
+    ErrorCode.APPOINTMENT_NOT_CONFIRMED: "该预约尚待工作人员确认，请留意短信通知",
+    ErrorCode.UNKNOWN_APPOINTMENT: "没有找到该预约",
+    ErrorCode.BAD_ID_NUMBER: "身份证号码有误，请核对后重新输入",
+    ErrorCode.BAD_PHONE: "手机号码有误，请输入11位手机号码",
+    ErrorCode.BAD_NAME: "请输入与身份证一致的姓名",
+    ErrorCode.BLACKLISTED: "因多次预约未到，暂停预约服务；可随时现场取号办理",
+    ErrorCode.SLOT_FULL: "该时段已约满，请选择其他时段",
+    ErrorCode.SLOT_CLOSED: "该时段已不可预约，请选择其他时段",
+    ErrorCode.ONE_BOOKING_A_DAY: "同一天只能预约一次，您当天已有预约",
+    ErrorCode.CANCEL_TOO_LATE: "已超过可取消时间，无法取消",
+    ErrorCode.NOT_BOOKABLE: "该事项暂不提供预约，请现场取号办理",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
 }
 
