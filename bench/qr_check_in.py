@@ -32,6 +32,8 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert  # noqa: E402
+
 from bench.figures import percentile  # noqa: E402
 from bench.hall import BenchHall, bench_hall  # noqa: E402
 from hallsim.hub_process import WORKING_MORNING  # noqa: E402
@@ -42,6 +44,7 @@ from hub.appointment_codes import (  # noqa: E402
     sign,
 )
 from hub.db.engine import make_engine  # noqa: E402
+from hub.db.schema import appointments  # noqa: E402
 from hub.hall_keys import hall_key  # noqa: E402
 from kiosk.adapters.camera import ImageFolderSource  # noqa: E402
 from kiosk.adapters.qr_frames import qr_frame  # noqa: E402
@@ -60,14 +63,23 @@ SHOWN = [(240, 0, 0.0, 0), (120, 10, 0.0, 0), (400, 0, 0.0, 0), (240, 30, 0.8, 1
 
 
 def codes(hall: BenchHall, count: int) -> list[str]:
-    """`count` fresh appointments of today's 09:00-09:30 slot (the hub starts at 09:00)."""
+    """`count` fresh bookings of today's 09:00-09:30 slot (the hub starts at 09:00), put on
+    record as hub/booking.py leaves them, and their codes."""
     engine = make_engine(f"sqlite:///{hall.db}")
-    with engine.begin() as conn:
-        key = hall_key(conn, KEY_NAME, datetime.now(UTC).replace(tzinfo=None))
-    engine.dispose()
+    now = datetime.now(UTC).replace(tzinfo=None)
     day: date = WORKING_MORNING.date()
-    return [sign(key, AppointmentCode(hall.hall_id, new_appointment_id(), "GA_HJQY", day,
-                                      daytime(9), daytime(9, 30))) for _ in range(count)]
+    booked = [AppointmentCode(hall.hall_id, new_appointment_id(), "GA_HJQY", day, daytime(9),
+                              daytime(9, 30)) for _ in range(count)]
+    with engine.begin() as conn:
+        key = hall_key(conn, KEY_NAME, now)
+        conn.execute(insert(appointments), [
+            {"id": a.appointment_id, "service_code": a.service, "day": a.day,
+             "slot_start": a.start, "slot_end": a.end, "status": "booked", "channel": "api",
+             "out_of_hours": False, "id_hash": f"{i:064x}", "id_masked": "-",
+             "name_masked": "-", "phone": "13800000000", "created_at": now, "changed_at": now}
+            for i, a in enumerate(booked)])
+    engine.dispose()
+    return [sign(key, a) for a in booked]
 
 
 def line(name: str, values: list[float], target: str = "") -> str:

@@ -34,6 +34,7 @@ from hub.context import HallContext, Outcome
 from hub.day_close import close_past_days
 from hub.dispatch import Answer, dispatch, error_reply, request_id_of
 from hub.issuing import IssuingRules
+from hub.no_shows import mark_no_shows
 from hub.queue_summary import QueueSummary
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
@@ -44,6 +45,8 @@ from protocol.messages import CatalogueState, DeviceStatus, HubStatus, QueueStat
 from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
+
+NO_SHOW_SWEEP_S = 30.0  # how often bookings past their check-in are marked no-shows
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
 DeviceHandler = Callable[[DeviceClass, str, DeviceStatus], None]
@@ -62,7 +65,8 @@ class RequestConsumer:
         self.engine = engine
         self.clock = clock
         self.ctx = HallContext(clock, settings.rules, calendar or WorkCalendar(),
-                               issuing=issuing, reviews=settings.reviews)
+                               issuing=issuing, reviews=settings.reviews,
+                               appointments=settings.appointments)
         self.on_states = on_states
         self.summary = QueueSummary(engine, clock, lambda: self.ctx.issuing,
                                     self._send_queue_state)
@@ -72,6 +76,7 @@ class RequestConsumer:
         self._batch: list[mqtt.MQTTMessage] = []
         self._republish = False
         self._day: date | None = None  # the service day the hub has closed the past for
+        self._next_sweep = 0.0  # monotonic time of the next no-show sweep
         self._jobs: queue.SimpleQueue[tuple[Job, Callable[[Any], None] | None, Future[Any]]] = \
             queue.SimpleQueue()
         self._stop = threading.Event()
@@ -150,6 +155,7 @@ class RequestConsumer:
             if self.client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._close_past_days()
+            self._sweep_no_shows()
             self._run_jobs()
             republish = self._republish
             if self._batch or republish:
@@ -176,6 +182,20 @@ class RequestConsumer:
                 continue
             done.set_result(result)
             self._republish = True
+
+    def _sweep_no_shows(self) -> None:
+        """Every NO_SHOW_SWEEP_S: bookings whose check-in has closed become no-shows."""
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + NO_SHOW_SWEEP_S
+        try:
+            with self.engine.begin() as conn:
+                marked = mark_no_shows(conn, self.ctx, self.clock.now())
+        except OperationalError:
+            log.exception("could not mark no-shows; will try again")
+            return
+        if marked:
+            log.info("%d appointments marked as no-shows", marked)
 
     def _close_past_days(self) -> None:
         """Once per new service day (and at start): close what earlier days left waiting."""

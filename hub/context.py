@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from hub.clock import Clock
 from hub.issuing import IssuingRules
-from hub.rules import QueueRules, ReviewRules
+from hub.rules import AppointmentRules, QueueRules, ReviewRules
 from hub.sign_in_guard import SignInGuard
 from hub.ticket_links import TicketLinks
 from hub.work_calendar import WorkCalendar
@@ -28,6 +28,7 @@ class HallContext:
     hall_id: str = ""  # this hall: an appointment code of another hall is refused
     links: TicketLinks | None = None  # each ticket's page for phones; None: no page served
     reviews: ReviewRules = ReviewRules()
+    appointments: AppointmentRules = AppointmentRules()
 
 
 @dataclass

@@ -12,6 +12,7 @@ stays, 国办发〔2020〕45号). Tickets issued before closing are still served
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from hub.catalogue import Catalogue, Hours
@@ -21,14 +22,19 @@ WEEKDAYS_ZH = "一二三四五六日"
 Spans = list[tuple[time, time]]
 
 
-def _spans(hours: Hours, day: date, calendar: WorkCalendar) -> Spans:
-    kind = calendar.day_kind(day)
-    raw = {"workday": hours.workday, "weekend": hours.weekend, "holiday": hours.holiday}[kind]
+def parse_spans(raw: Sequence[str]) -> Spans:
+    """["08:30-12:00", …] as (start, end) times."""
     spans = []
     for span in raw:
         start, end = span.split("-")
         spans.append((time.fromisoformat(start), time.fromisoformat(end)))
     return spans
+
+
+def _spans(hours: Hours, day: date, calendar: WorkCalendar) -> Spans:
+    kind = calendar.day_kind(day)
+    return parse_spans({"workday": hours.workday, "weekend": hours.weekend,
+                        "holiday": hours.holiday}[kind])
 
 
 class IssuingRules:

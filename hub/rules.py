@@ -31,3 +31,23 @@ class ReviewRules(BaseModel):
         "等候时间太长", "服务态度不好", "办事效率低", "一次性告知不清楚", "材料要求不合理",
         "其他原因",
     )
+
+
+class AppointmentRules(BaseModel):
+    """How appointments (预约) are taken in this hall (seed 003 §二.(一)); the blacklist's
+    own periods are fixed by the rules (hub/blacklist_rules.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slot_minutes: int = Field(30, ge=10, le=240)  # the hours of an item cut in slots
+    per_window: int = Field(2, ge=0, le=50)  # bookings a slot takes per window serving the item
+    days_ahead: int = Field(7, ge=1, le=60)  # slots in hours open this many days ahead
+    cancel_before_minutes: int = Field(60, ge=0, le=2880)  # cancel until this before the slot
+    one_per_day: bool = True  # a person holds one booking a day
+    # 清单制: the items that may be booked outside working hours, and when, at least 1 and
+    # at most 5 working days ahead, with a registration form and staff confirmation.
+    out_of_hours_items: tuple[str, ...] = ()
+    out_of_hours_workday: tuple[str, ...] = ("12:00-14:00", "17:30-19:30")
+    out_of_hours_weekend: tuple[str, ...] = ("09:00-12:00",)
+    out_of_hours_min_days: int = Field(1, ge=0, le=30)  # working days ahead
+    out_of_hours_max_days: int = Field(5, ge=1, le=30)

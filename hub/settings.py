@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.catalogue import DEFAULT_CATALOGUE
-from hub.rules import QueueRules, ReviewRules
+from hub.rules import AppointmentRules, QueueRules, ReviewRules
 from protocol.settings import MqttSettings
 from protocol.topics import ID_PATTERN
 
@@ -34,4 +34,5 @@ class HubSettings(BaseSettings):
     public_url: str | None = Field(None, pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
     rules: QueueRules = QueueRules()
     reviews: ReviewRules = ReviewRules()
+    appointments: AppointmentRules = AppointmentRules()
     batch_max: int = Field(64, ge=1, le=1000)  # requests committed in one transaction at most

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     text,
 )
@@ -230,4 +231,63 @@ reviews = Table(
     Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
     Column("staff_no", String(16), nullable=True),
     Column("created_at", DateTime, nullable=False),
+)
+
+# 预约: appointments booked on a phone, by staff or through the API. The person is kept
+# as hub/identity.py allows: the ID number only as a keyed hash (and masked), the name
+# masked, the mobile number for the SMS messages.
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random (hub/appointment_codes.py)
+    Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("slot_start", Time, nullable=False),  # the hall's local time
+    Column("slot_end", Time, nullable=False),
+    # booked; pending (out of hours, until staff confirm); refused; cancelled; checked_in;
+    # no_show; excused (a no-show the hall caused, voided by a manager)
+    Column("status", String(12), nullable=False),
+    Column("channel", String(8), nullable=False),  # web, phone, desk, api
+    Column("out_of_hours", Boolean, nullable=False),
+    Column("id_hash", String(64), nullable=False),
+    Column("id_masked", String(18), nullable=False),
+    Column("name_masked", String(24), nullable=False),
+    Column("phone", String(11), nullable=False),
+    Column("form", JSON, nullable=True),  # 预约登记表 of an out-of-hours booking
+    Column("created_at", DateTime, nullable=False),
+    Column("changed_at", DateTime, nullable=False),  # the last change of status
+    Column("note", String(200), nullable=True),  # why refused, cancelled or excused
+    Index("ix_appointments_slot", "service_code", "day", "slot_start", "status"),
+    Index("ix_appointments_person", "id_hash", "day"),
+    Index("ix_appointments_due", "status", "day", "slot_end"),
+)
+
+# 预约黑名单: a person (by keyed ID hash) with no appointment service for a year.
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("id_hash", String(64), nullable=False, index=True),
+    Column("id_masked", String(18), nullable=False),
+    Column("name_masked", String(24), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("until", Date, nullable=False),  # the first day booking opens again
+    Column("created_at", DateTime, nullable=False),
+    Column("lifted_at", DateTime, nullable=True),  # a manager lifted it …
+    Column("lifted_by", String(50), nullable=True),
+    Column("lift_reason", String(200), nullable=True),  # … with a written reason
+)
+
+# Text messages to citizens, through hub/sms.py: the default gateway only records them
+# here (the dashboard lists them); a real gateway marks them sent.
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(11), nullable=False),
+    Column("kind", String(16), nullable=False),  # booked, warning, blacklisted, refused …
+    Column("text", String(300), nullable=False),
+    Column("appointment_id", String(32), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
 )

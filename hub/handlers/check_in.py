@@ -12,9 +12,8 @@ request gets its first reply from the dispatcher; a new scan of a used code is r
 with the number it got. Only a voided ticket (its number reached nobody) gives the
 appointment back, so a printer that failed does not cost the citizen the booking.
 
-Still to come with the appointments issue: booking (which signs the codes), and the
-call rule that calls appointments due now after priority tickets and before walk-ins;
-until then an appointment's ticket waits like a walk-in from its check-in.
+The booking (hub/booking.py) must be there and valid: an unknown, cancelled, unconfirmed
+(out of hours) or no-show booking is refused with its reason; a check-in marks it used.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from hub.appointment_codes import KEY_NAME, AppointmentCode, Refusal, verify
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import tickets
+from hub.db.schema import appointments, tickets
 from hub.hall_keys import hall_key
 from hub.handlers.tickets import issue
 from hub.rules import QueueRules
@@ -38,6 +37,11 @@ log = logging.getLogger(__name__)
 
 _USED = Prepared(select(tickets.c.id, tickets.c.number, tickets.c.status)
                  .where(tickets.c.appointment_id == bindparam("b_appt")))
+_BOOKING = Prepared(select(appointments.c.status)
+                    .where(appointments.c.id == bindparam("b_appt")))
+_BOOKING_USED = Prepared(update(appointments)
+                         .where(appointments.c.id == bindparam("b_appt"))
+                         .values(status="checked_in", changed_at=bindparam("b_now")))
 _GIVE_BACK = Prepared(update(tickets)
                       .where(tickets.c.id == bindparam("b_tid"), tickets.c.status == "void")
                       .values(appointment_id=None))
@@ -51,6 +55,7 @@ def on_check_in(conn: Connection, ctx: HallContext, device_id: str, req: Request
     if isinstance(found, Refusal):
         raise UserError(found.code, found.detail)
     _check_when(ctx.rules, found, ctx.clock.local(now))
+    _check_booked(conn, found)
     used = _USED.one_or_none(conn, {"b_appt": found.appointment_id})
     if used is not None:
         ticket_id, number, status = used
@@ -61,8 +66,28 @@ def on_check_in(conn: Connection, ctx: HallContext, device_id: str, req: Request
         _GIVE_BACK.run(conn, {"b_tid": ticket_id})
         log.info("appointment %s: its ticket %s was void, checking in again",
                  found.appointment_id, number)
-    return issue(conn, ctx, device_id, req, found.service,
-                 appointment_id=found.appointment_id)
+    outcome = issue(conn, ctx, device_id, req, found.service,
+                    appointment_id=found.appointment_id)
+    _BOOKING_USED.run(conn, {"b_appt": found.appointment_id, "b_now": now})
+    return outcome
+
+
+def _check_booked(conn: Connection, appointment: AppointmentCode) -> None:
+    """Refuse a code whose booking is unknown, cancelled, unconfirmed or past."""
+    status = _BOOKING.scalar(conn, {"b_appt": appointment.appointment_id})
+    detail = f"appointment {appointment.appointment_id} is {status}"
+    if status is None:
+        raise UserError(ErrorCode.UNKNOWN_APPOINTMENT, detail,
+                        "没有找到该预约，请到导办台咨询或现场取号")
+    if status == "cancelled":
+        raise UserError(ErrorCode.APPOINTMENT_CANCELLED, detail)
+    if status == "refused":
+        raise UserError(ErrorCode.APPOINTMENT_CANCELLED, detail,
+                        "该非工作时间预约未获确认，请现场取号办理")
+    if status == "pending":
+        raise UserError(ErrorCode.APPOINTMENT_NOT_CONFIRMED, detail)
+    if status in ("no_show", "excused"):
+        raise UserError(ErrorCode.APPOINTMENT_TOO_LATE, detail)
 
 
 def _check_when(rules: QueueRules, appointment: AppointmentCode, now: datetime) -> None:

@@ -16,9 +16,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from hub.app import Hub
-from hub.appointment_codes import KEY_NAME, AppointmentCode, new_appointment_id, sign
+from hub.appointment_codes import AppointmentCode, sign
 from hub.db.schema import tickets
-from hub.hall_keys import hall_key
 from kiosk.adapters.camera import ImageFolderSource
 from kiosk.adapters.qr_frames import empty_frame, qr_frame
 from kiosk.core import KioskCore, TicketResult
@@ -27,19 +26,16 @@ from protocol.codes import ticket_code
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk as make_kiosk
 from tests.escpos_reader import read_tickets
-from tests.helpers import eventually, ticket_count
+from tests.helpers import booked_code, eventually, ticket_count
 
 DAY = date(2026, 11, 24)  # the hub fixture's working morning
 
 
 def code_for(hub: Hub, day: date = DAY, start: str = "09:00", end: str = "09:30",
              appointment_id: str | None = None) -> str:
-    """A fresh appointment, signed with the hub's key as the booking issue will."""
-    with hub.engine.begin() as conn:
-        key = hall_key(conn, KEY_NAME, hub.clock.now())
-    return sign(key, AppointmentCode(hub.settings.hall_id, appointment_id or new_appointment_id(),
-                                     "GA_HJQY", day, time.fromisoformat(start),
-                                     time.fromisoformat(end)))
+    """A fresh booking on record and its code, signed with the hub's key."""
+    return booked_code(hub, "GA_HJQY", day, time.fromisoformat(start), time.fromisoformat(end),
+                       appointment_id)
 
 
 def scan(kiosk: KioskCore, frames: list[Image.Image], folder: Path) -> list[TicketResult]:

@@ -49,7 +49,7 @@ from protocol.messages import (
 )
 from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
-from tests.helpers import ticket_count
+from tests.helpers import booked_code, record_booking, ticket_count
 
 KEY = bytes(range(32))
 DAY = date(2026, 11, 24)  # the hub fixture's working morning (hallsim WORKING_MORNING)
@@ -132,11 +132,10 @@ def test_sign_refuses_what_it_cannot_vouch_for() -> None:
 
 
 def code_for(hub: Hub, **kw: object) -> str:
-    """A code signed with the hub's own appointment key, as the booking issue will."""
-    with hub.engine.begin() as conn:
-        key = hall_key(conn, KEY_NAME, hub.clock.now())
+    """The code of a booking on record, signed with the hub's own appointment key."""
     hall = str(kw.pop("hall_id", hub.settings.hall_id))
-    return sign(key, appointment(hall, **kw))  # type: ignore[arg-type]
+    a = appointment(hall, **kw)  # type: ignore[arg-type]
+    return booked_code(hub, a.service, a.day, a.start, a.end, a.appointment_id, hall)
 
 
 def at(hub: Hub, hh_mm: str, day: date = DAY) -> None:
@@ -302,8 +301,11 @@ def test_another_halls_code_is_named_so_when_the_hub_knows_its_id(tmp_path: Path
     assert isinstance(refused, ErrorReply)
     assert refused.code == ErrorCode.APPOINTMENT_WRONG_HALL
     assert refused.message == "该预约不在本服务大厅办理，请到预约的服务大厅取号"
-    assert isinstance(answer(HallContext(clock, hall_id="hall-1"),
-                             sign(key, appointment("hall-1"))), TicketIssued)
+    ours = appointment("hall-1")
+    with engine.begin() as conn:
+        record_booking(conn, ours, clock.now())
+    assert isinstance(answer(HallContext(clock, hall_id="hall-1"), sign(key, ours)),
+                      TicketIssued)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(tickets)) == 1
     engine.dispose()
