@@ -32,15 +32,16 @@ CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors '
 def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
                    away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
                    alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None,
-                   settings: Blueprint | None = None, ticket_page: Blueprint | None = None
-                   ) -> Flask:
+                   settings: Blueprint | None = None, ticket_page: Blueprint | None = None,
+                   booking: Blueprint | None = None) -> Flask:
     """The dashboard app, showing the live state held by `feed`.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
-    `ticket_page` serves each ticket's page on the citizens' phones (ticket_page.py).
+    `ticket_page` serves each ticket's page on the citizens' phones (ticket_page.py),
+    `booking` the booking pages and API (booking_pages.py).
     """
     app = Flask(__name__)
-    for blueprint in (settings, ticket_page):
+    for blueprint in (settings, ticket_page, booking):
         if blueprint is not None:
             app.register_blueprint(blueprint)
 
