@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Time,
     and_,
     bindparam,
     func,
@@ -28,7 +29,15 @@ from sqlalchemy import (
 from hub import hall_state
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
-from hub.db.schema import cases, services, ticket_events, tickets, window_services, windows
+from hub.db.schema import (
+    appointments,
+    cases,
+    services,
+    ticket_events,
+    tickets,
+    window_services,
+    windows,
+)
 from hub.handlers.windows import window_status
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
@@ -51,8 +60,9 @@ _SERVES = select(window_services.c.service_code).where(
 _CALLABLE_HERE = or_(
     and_(tickets.c.target_window.is_(None), tickets.c.service_code.in_(_SERVES)),
     tickets.c.target_window == bindparam("b_win"))
-# The call rule in two steps, each served by the index ix_tickets_call_order (day, status,
-# priority, issued_at): the few priority tickets first; then the walk-ins in issue order,
+# The call rule in three steps, the first and last served by the index ix_tickets_call_order
+# (day, status, priority, issued_at): the few priority tickets first; then appointments in
+# their slot (by the partial index on appointment_id); then the walk-ins in issue order,
 # where SQLite walks the index and stops at the first this window may call, instead of
 # sorting the whole queue for every call.
 _NEXT_PRIORITY = Prepared(
@@ -60,6 +70,16 @@ _NEXT_PRIORITY = Prepared(
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
            tickets.c.priority.is_not(None), _CALLABLE_HERE)
     .order_by(tickets.c.issued_at, tickets.c.id)
+    .limit(1))
+# Appointments checked in whose slot has begun come after priority tickets, before walk-ins
+# (seed 003: called ahead in their slot); before their slot they wait like walk-ins.
+_NEXT_APPOINTMENT = Prepared(
+    select(tickets.c.id, tickets.c.issued_at)
+    .select_from(tickets.join(appointments, appointments.c.id == tickets.c.appointment_id))
+    .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "waiting",
+           tickets.c.priority.is_(None), tickets.c.appointment_id.is_not(None),
+           appointments.c.slot_start <= bindparam("b_time", type_=Time), _CALLABLE_HERE)
+    .order_by(appointments.c.slot_start, tickets.c.issued_at, tickets.c.id)
     .limit(1))
 _NEXT_WALK_IN = Prepared(
     select(tickets.c.id, tickets.c.issued_at)
@@ -159,7 +179,10 @@ def on_call_next(conn: Connection, ctx: HallContext, device_id: str, req: Reques
     _check_ready(conn, req.window)
     now = ctx.clock.now()
     where = {"b_day": ctx.clock.service_day(now), "b_win": req.window}
-    found = _NEXT_PRIORITY.one_or_none(conn, where) or _NEXT_WALK_IN.one_or_none(conn, where)
+    found = (_NEXT_PRIORITY.one_or_none(conn, where)
+             or _NEXT_APPOINTMENT.one_or_none(conn, {
+                 **where, "b_time": ctx.clock.local(now).time().replace(tzinfo=None)})
+             or _NEXT_WALK_IN.one_or_none(conn, where))
     if found is None:
         raise UserError(ErrorCode.QUEUE_EMPTY, f"window {req.window}")
     ticket_id, issued_at = found

@@ -21,10 +21,11 @@ from hub.hall_keys import hall_key
 from hub.no_shows import excuse, mark_no_shows
 from kiosk.core import KioskCore
 from protocol.errors import ErrorCode, UserError
+from protocol.messages import TicketCalled
 from tests.conftest import LinkFactory
-from tests.e2e.devices import kiosk
+from tests.e2e.devices import caller, kiosk
 
-SERVICE = "GA_HJQY"  # 户口迁移
+SERVICE, WINDOW = "GA_HJQY", 5  # 户口迁移, served at window 5
 DAY = date(2026, 11, 24)  # the hub fixture's working morning (09:00)
 WOMAN = "11010519491231002X"
 MAN = "440308199001011239"
@@ -173,3 +174,27 @@ def test_three_no_shows_blacklist_for_a_year_but_walk_in_stays(
         third = conn.scalar(select(appointments.c.id).where(appointments.c.day == days[2]))
     assert on_hub(hub, lambda conn: excuse(conn, str(third), "停电闭馆", hub.clock.now()))
     booking(hub, day=date(2026, 11, 27))
+
+
+def test_an_appointment_in_its_slot_is_called_ahead_of_walk_ins(
+        hub: Hub, make_link: LinkFactory, tmp_path: Path) -> None:
+    machine = kiosk(make_link, tmp_path, hub)
+    window = caller(make_link, WINDOW)
+    window.sign_in("S051", "123456")
+    window.open()
+    walk_ins = [machine.take_ticket(SERVICE).issued for _ in range(2)]  # A001, A002 at 09:00
+    booked = booking(hub, start="09:30")
+    at(hub, DAY, "09:05")
+    checked_in = machine.check_in(booked.code).issued  # A003, early: its slot is 09:30
+    assert checked_in is not None and all(w is not None for w in walk_ins)
+
+    def called() -> str:
+        reply = window.call_next()
+        assert isinstance(reply, TicketCalled), reply
+        window.finish()
+        return reply.ticket.number
+
+    assert called() == "A001"  # 09:05: the slot has not begun, the appointment waits in line
+    at(hub, DAY, "09:30")
+    assert called() == "A003"  # its slot has begun: ahead of the walk-in A002
+    assert called() == "A002"
