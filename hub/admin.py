@@ -1,4 +1,5 @@
-"""`./hallq admin`: change the window–service matrix and the calendar of a running hub.
+"""`./hallq admin`: change the window–service matrix, the calendar and appointments of a
+running hub.
 
 Run on the hub machine; it talks to the hub's settings API (hub/web/settings_api.py),
 so a change takes effect at once, with the same checks as the dashboard will have:
@@ -12,6 +13,10 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin calendar set 2027-01-01 off 元旦
     ./hallq admin calendar import holidays-2027.txt
     ./hallq admin calendar clear 2027-01-01
+    ./hallq admin appointments confirm Xq3v9Jk2 yes     an out-of-hours booking
+    ./hallq admin appointments confirm Xq3v9Jk2 no 部门当天无人值守
+    ./hallq admin appointments excuse Xq3v9Jk2 停电临时闭馆   a no-show the hall caused
+    ./hallq admin appointments lift 7 误判：当天已到窗口办理   a blacklisting
 
 A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
 `2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
@@ -21,6 +26,7 @@ all at once or, on any error, not at all.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import urllib.error
@@ -120,6 +126,29 @@ def show_calendar(url: str, year: int | None) -> None:
         print("没有录入的日期：工作日按国家日历（chinesecalendar）计算")
 
 
+def appointments(url: str, verb: str, target: str, rest: list[str], who: str) -> None:
+    """The managers' appointment actions, on the hub's settings API."""
+    if verb == "confirm":
+        if not rest or rest[0] not in ("yes", "no"):
+            raise AdminError("用法：appointments confirm 编号 yes|no [原因]")
+        answer = call(url, "POST", f"/appointments/{target}/confirm",
+                      {"accept": rest[0] == "yes", "who": who, "note": " ".join(rest[1:])})
+        print("已确认，已短信通知预约人" if answer["status"] == "booked"
+              else "已拒绝，已短信通知预约人")
+        return
+    reason = " ".join(rest).strip()
+    if not reason:
+        raise AdminError("请写明原因（将记入操作日志）")
+    if verb == "excuse":
+        call(url, "POST", f"/appointments/{target}/excuse", {"who": who, "reason": reason})
+        print("该次预约未到已免责")
+    else:
+        if not target.isdigit():
+            raise AdminError("黑名单记录号应为数字（见预约管理页）")
+        call(url, "POST", f"/blacklist/{target}/lift", {"who": who, "reason": reason})
+        print("已解除黑名单")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, do it, print the outcome in Chinese; 1 on a refusal."""
     parser = argparse.ArgumentParser(prog="./hallq admin", description=__doc__,
@@ -133,9 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("calendar", help="holidays and 调休 working days")
     c.add_argument("args", nargs="*", metavar="[YEAR | set DAY off|work NOTE | import FILE | "
                    "clear DAY]")
+    a = sub.add_parser("appointments", help="confirm out-of-hours bookings, excuse a no-show, "
+                       "lift a blacklisting (each written to the audit log)")
+    a.add_argument("verb", choices=["confirm", "excuse", "lift"])
+    a.add_argument("target", help="the booking's number (编号) or the blacklist entry (记录号)")
+    a.add_argument("rest", nargs="*", metavar="[yes|no] REASON")
+    a.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     ns = parser.parse_args(argv)
     url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
     try:
+        if ns.what == "appointments":
+            appointments(url, ns.verb, ns.target, ns.rest, ns.who)
+            return 0
         if ns.what == "matrix":
             if ns.verb is None:
                 show_matrix(url, ns.window)

@@ -20,6 +20,7 @@ from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
+from hub.web.appointments_page import appointments_page
 from hub.web.booking_pages import BookingPages
 from hub.web.server import WebServer
 from hub.web.settings_api import settings_api
@@ -75,9 +76,11 @@ class Hub:
                                   alert_queue_length=settings.rules.alert_queue_length,
                                   warnings=self.warnings, settings=settings_api(self.live),
                                   ticket_page=self.ticket_pages.blueprint(),
-                                  booking=BookingPages(self.consumer.run,
-                                                       lambda: self.consumer.ctx,
-                                                       lambda: catalogue_state).blueprint())
+                                  pages=[BookingPages(self.consumer.run,
+                                                      lambda: self.consumer.ctx,
+                                                      lambda: catalogue_state).blueprint(),
+                                         appointments_page(self.engine, self.clock,
+                                                           self.catalogue.hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later

@@ -115,8 +115,9 @@ def slots(conn: Connection, ctx: HallContext, service: str, day: date) -> list[S
         spans = ctx.issuing.spans(service, day) if ctx.issuing else []
         found += [(s, e, False) for s, e in _cut(spans, rules.slot_minutes)]
     if service in rules.out_of_hours_items and _out_of_hours_day(ctx, now.date(), day):
+        in_hours = {s for s, _, _ in found}  # a span that overlaps the hours stays in hours
         found += [(s, e, True) for s, e in
-                  _cut(_out_of_hours_spans(ctx, day), rules.slot_minutes)]
+                  _cut(_out_of_hours_spans(ctx, day), rules.slot_minutes) if s not in in_hours]
     taken: dict[time, int] = dict(conn.execute(
         select(appointments.c.slot_start, func.count())
         .where(appointments.c.service_code == service, appointments.c.day == day,

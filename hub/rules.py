@@ -47,7 +47,7 @@ class AppointmentRules(BaseModel):
     # 清单制: the items that may be booked outside working hours, and when, at least 1 and
     # at most 5 working days ahead, with a registration form and staff confirmation.
     out_of_hours_items: tuple[str, ...] = ()
-    out_of_hours_workday: tuple[str, ...] = ("12:00-14:00", "17:30-19:30")
+    out_of_hours_workday: tuple[str, ...] = ("17:30-19:30",)  # after the hall's hours
     out_of_hours_weekend: tuple[str, ...] = ("09:00-12:00",)
     out_of_hours_min_days: int = Field(1, ge=0, le=30)  # working days ahead
     out_of_hours_max_days: int = Field(5, ge=1, le=30)

@@ -291,3 +291,18 @@ sms_messages = Table(
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime, nullable=True),
 )
+
+# Every change a manager makes by hand (lifting a blacklisting, excusing a no-show,
+# confirming an out-of-hours booking): who, when, what, before and after, and why.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("who", String(50), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("reason", String(200), nullable=True),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template
@@ -33,15 +33,16 @@ def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEP
                    away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
                    alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None,
                    settings: Blueprint | None = None, ticket_page: Blueprint | None = None,
-                   booking: Blueprint | None = None) -> Flask:
+                   pages: Sequence[Blueprint] = ()) -> Flask:
     """The dashboard app, showing the live state held by `feed`.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
     `ticket_page` serves each ticket's page on the citizens' phones (ticket_page.py),
-    `booking` the booking pages and API (booking_pages.py).
+    `pages` are more: the booking pages and API (booking_pages.py), 预约管理
+    (appointments_page.py).
     """
     app = Flask(__name__)
-    for blueprint in (settings, ticket_page, booking):
+    for blueprint in (settings, ticket_page, *pages):
         if blueprint is not None:
             app.register_blueprint(blueprint)
 

@@ -1,4 +1,5 @@
-"""The settings API: the window–service matrix and the calendar, changed while the hall runs.
+"""The settings API: the window–service matrix and the calendar, changed while the hall runs,
+and the managers' appointment actions (confirm, excuse a no-show, lift a blacklisting).
 
 JSON in and out, one error shape (`{"ok": false, "code": ..., "message": 中文}`).
 Until staff accounts exist (the dashboard issue), it answers only to the hub machine
@@ -14,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub import appointment_admin
+from hub.context import HallContext
 from hub.live_settings import LiveSettings
 from protocol.errors import ZH, ErrorCode, UserError
 
@@ -37,6 +40,17 @@ class CalendarDay(_Body):
 
 class CalendarBody(_Body):
     days: list[CalendarDay] = Field(min_length=1, max_length=400)
+
+
+class ConfirmBody(_Body):
+    accept: bool
+    who: str = Field(min_length=1, max_length=50)
+    note: str = Field("", max_length=200)
+
+
+class ReasonBody(_Body):
+    who: str = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=200)
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -114,6 +128,33 @@ def settings_api(live: LiveSettings) -> Blueprint:
         except ValueError:
             raise UserError(ErrorCode.BAD_DATE, day) from None
         live.clear_calendar_day(parsed)
+        return jsonify(ok=True)
+
+    run = live.consumer.run
+
+    def ctx() -> HallContext:
+        return live.consumer.ctx
+
+    @bp.post("/appointments/<appointment_id>/confirm")
+    def confirm(appointment_id: str) -> Response:
+        """An out-of-hours booking confirmed or refused (with a reason)."""
+        b = body(ConfirmBody)
+        status = run(lambda conn: appointment_admin.confirm(
+            conn, ctx(), appointment_id, b.accept, b.who, b.note))
+        return jsonify(ok=True, status=status)
+
+    @bp.post("/appointments/<appointment_id>/excuse")
+    def excuse(appointment_id: str) -> Response:
+        """A no-show the hall caused no longer counts."""
+        b = body(ReasonBody)
+        run(lambda conn: appointment_admin.excuse(conn, ctx(), appointment_id, b.who, b.reason))
+        return jsonify(ok=True)
+
+    @bp.post("/blacklist/<int:entry>/lift")
+    def lift(entry: int) -> Response:
+        """A blacklisting lifted, with a written reason."""
+        b = body(ReasonBody)
+        run(lambda conn: appointment_admin.lift(conn, ctx(), entry, b.who, b.reason))
         return jsonify(ok=True)
 
     return bp
