@@ -39,6 +39,7 @@ class HubProcess:
         self.log = log
         self.proc: subprocess.Popen[str] | None = None
         self.starts = 0
+        self.dashboard_url = ""  # known once started
 
     def start(self, timeout: float = 20) -> None:
         """Start and wait until the hub says it is ready."""
@@ -49,6 +50,7 @@ class HubProcess:
         line = self.proc.stdout.readline()  # blocks until ready or exit
         if "ready" not in line:
             raise RuntimeError(f"hub did not start: {line!r}; see {self.log}")
+        self.dashboard_url = line.rsplit(" ", 1)[-1].strip()
         self.starts += 1
 
     def kill(self) -> None:

@@ -46,11 +46,13 @@ def mark_no_shows(conn: Connection, ctx: HallContext, now: datetime) -> int:
 
 
 def no_show_days(conn: Connection, id_hash: str) -> list[date]:
-    """The days of a person's no-shows that count (excused ones do not)."""
-    return list(conn.scalars(select(appointments.c.day)
-                             .where(appointments.c.id_hash == id_hash,
-                                    appointments.c.status == "no_show")
-                             .order_by(appointments.c.day)))
+    """The days of a person's no-shows that count (excused ones do not). Read by the person
+    alone (ix_appointments_person: a few rows), the status filtered here: on the status
+    SQLite would pick the index of every no-show in the hall."""
+    rows = conn.execute(select(appointments.c.day, appointments.c.status)
+                        .where(appointments.c.id_hash == id_hash)
+                        .order_by(appointments.c.day)).all()
+    return [r.day for r in rows if r.status == "no_show"]
 
 
 def _consequences(conn: Connection, id_hash: str, appointment_id: str, now: datetime) -> None:
