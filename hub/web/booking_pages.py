@@ -127,6 +127,19 @@ class BookingPages:
     def blueprint(self) -> Blueprint:
         bp = Blueprint("booking", __name__)
 
+        def staff_channel() -> bookings.Channel:
+            """电话预约 or 现场预约 when staff book for someone (the same pages, opened from
+            预约管理 with ?channel=phone|desk); else the citizen's own phone."""
+            channel = request.args.get("channel", "")
+            return "phone" if channel == "phone" else "desk" if channel == "desk" else "web"
+
+        @bp.url_defaults
+        def keep_channel(endpoint: str, values: dict[str, Any]) -> None:
+            """Staff booking for someone stay in their channel from page to page."""
+            if "channel" not in values and request.args.get("channel") in ("phone", "desk") \
+                    and endpoint in ("booking.items", "booking.item", "booking.form"):
+                values["channel"] = request.args["channel"]
+
         @bp.get("/book")
         def items() -> str:
             cat = self.catalogue()
@@ -167,8 +180,8 @@ class BookingPages:
             error, status = None, 200
             if request.method == "POST":
                 try:
-                    done = self._book("web", {**values, "service": service, "day": day,
-                                              "start": f"{start:%H:%M}"})
+                    done = self._book(staff_channel(), {**values, "service": service,
+                                                        "day": day, "start": f"{start:%H:%M}"})
                 except UserError as e:
                     error, status = e.zh, 409 if e.code in CONFLICT else 400
                 except TimeoutError:

@@ -117,3 +117,20 @@ def test_the_page_shows_bookings_blacklist_and_sms_masked_and_lift_is_audited(
     assert booking(hub, day=date(2026, 11, 27), start="10:30").status == "booked"  # open again
     page = web.get("/appointments").get_data(as_text=True)
     assert "blacklist.lift" in page and "误判：当天已办结" in page
+
+
+def test_out_of_hours_working_days_skip_national_day_and_count_its_make_up_saturday(
+        hub_ooh: Hub) -> None:
+    from hub.booking import slots
+    at(hub_ooh, date(2026, 9, 30), "09:00")  # the eve of 国庆节 (1-7 October off)
+
+    def kinds(day: date) -> set[bool]:
+        return {s.out_of_hours for s in on_hub(
+            hub_ooh, lambda conn: slots(conn, hub_ooh.consumer.ctx, SERVICE, day))}
+
+    offered = [date(2026, 10, d) for d in range(1, 16) if True in kinds(date(2026, 10, d))]
+    # 1 to 5 working days ahead: 8, 9, 10 (the 调休 Saturday works), 12, 13 October; the
+    # Sunday between them has weekend out-of-hours slots; the holiday has none at all.
+    assert offered == [date(2026, 10, d) for d in (8, 9, 10, 11, 12, 13)]
+    # (were the Saturday not counted, the fifth working day would be the 14th.)
+    assert kinds(date(2026, 10, 3)) == set()  # a holiday: no slot of any kind

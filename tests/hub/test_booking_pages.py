@@ -92,3 +92,16 @@ def test_the_api_books_lists_and_refuses_with_codes(hub: Hub) -> None:
     cancelled = web.post(f"/api/v1/appointments/{token}/cancel").get_json()
     assert cancelled["appointment"]["status"] == "cancelled"
     assert count(hub) == 1
+
+
+def test_staff_book_for_a_caller_on_the_same_pages_marked_as_phone_booking(hub: Hub) -> None:
+    web: FlaskClient = hub.web.test_client()
+    admin_page = web.get("/appointments").get_data(as_text=True)
+    assert "/book?channel=phone" in admin_page
+    item = web.get(f"/book/{SERVICE}?channel=phone").get_data(as_text=True)
+    assert f"/book/{SERVICE}/{DAY}/1000?channel=phone" in item  # the channel goes along
+    done = web.post(f"/book/{SERVICE}/{DAY}/1000?channel=phone", data=PERSON)
+    assert done.status_code == 303
+    with hub.engine.connect() as conn:
+        assert conn.scalar(select(appointments.c.channel)) == "phone"
+    assert "电话预约" in web.get(f"/appointments?day={DAY}").get_data(as_text=True)
