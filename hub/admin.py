@@ -13,6 +13,7 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin calendar set 2027-01-01 off 元旦
     ./hallq admin calendar import holidays-2027.txt
     ./hallq admin calendar clear 2027-01-01
+    ./hallq admin appointments check-in Xq3v9Jk2       导办台: a booking's ticket by its number
     ./hallq admin appointments confirm Xq3v9Jk2 yes     an out-of-hours booking
     ./hallq admin appointments confirm Xq3v9Jk2 no 部门当天无人值守
     ./hallq admin appointments excuse Xq3v9Jk2 停电临时闭馆   a no-show the hall caused
@@ -128,6 +129,10 @@ def show_calendar(url: str, year: int | None) -> None:
 
 def appointments(url: str, verb: str, target: str, rest: list[str], who: str) -> None:
     """The managers' appointment actions, on the hub's settings API."""
+    if verb == "check-in":
+        answer = call(url, "POST", f"/appointments/{target}/check-in", {"who": who})
+        print(f"已取号：{answer['number']}（{answer['service']}），请将号码告知群众")
+        return
     if verb == "confirm":
         if not rest or rest[0] not in ("yes", "no"):
             raise AdminError("用法：appointments confirm 编号 yes|no [原因]")
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                    "clear DAY]")
     a = sub.add_parser("appointments", help="confirm out-of-hours bookings, excuse a no-show, "
                        "lift a blacklisting (each written to the audit log)")
-    a.add_argument("verb", choices=["confirm", "excuse", "lift"])
+    a.add_argument("verb", choices=["check-in", "confirm", "excuse", "lift"])
     a.add_argument("target", help="the booking's number (编号) or the blacklist entry (记录号)")
     a.add_argument("rest", nargs="*", metavar="[yes|no] REASON")
     a.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")

@@ -1,9 +1,12 @@
-"""What managers do by hand about appointments, each written to the audit log: confirm or
+"""What managers do by hand about appointments, each written to the audit log: check in a
+booking at the guide desk by its number, confirm or
 refuse an out-of-hours booking (after asking the department), excuse a no-show the hall
 caused (closed for an emergency), lift a blacklisting, all with a written reason where the
 rules ask one. Until staff accounts exist (issue 9), `who` is what the caller says."""
 
 from __future__ import annotations
+
+from uuid import uuid4
 
 from sqlalchemy import Connection, select, update
 
@@ -11,8 +14,11 @@ from hub import audit, no_shows
 from hub.booking import booking
 from hub.context import HallContext
 from hub.db.schema import appointments, blacklist, services
+from hub.handlers.check_in import on_check_in
+from hub.handlers.tickets import hand_over
 from hub.sms import send_sms
 from protocol.errors import ErrorCode, UserError
+from protocol.messages import CheckIn, Ticket, TicketIssued
 
 REASON_NEEDED = "请填写原因（将记入操作日志）"
 
@@ -45,6 +51,22 @@ def confirm(conn: Connection, ctx: HallContext, appointment_id: str, accept: boo
     audit.record(conn, now, who, "appointment.confirm" if accept else "appointment.refuse",
                  appointment_id, {"status": "pending"}, {"status": status}, reason)
     return status
+
+
+def check_in_at_desk(conn: Connection, ctx: HallContext, appointment_id: str,
+                     who: str) -> Ticket:
+    """导办台: the booking checked in by its number (the citizen without the QR code), with
+    the same rules as the kiosk's camera (day, time, status, once); the ticket is handed
+    over at the desk (written or printed there) and joins the queue."""
+    code = booking(conn, ctx, appointment_id).code
+    outcome = on_check_in(conn, ctx, "guide-desk", CheckIn(request_id=uuid4(), code=code))
+    reply = outcome.reply
+    assert isinstance(reply, TicketIssued)
+    now = ctx.clock.now()
+    hand_over(conn, reply.ticket.id, "desk", now)
+    audit.record(conn, now, who, "appointment.check_in", appointment_id, {"status": "booked"},
+                 {"status": "checked_in", "ticket": reply.ticket.number})
+    return reply.ticket
 
 
 def excuse(conn: Connection, ctx: HallContext, appointment_id: str, who: str,

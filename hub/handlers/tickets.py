@@ -183,6 +183,11 @@ def on_void_ticket(conn: Connection, ctx: HallContext, device_id: str, req: Requ
 
 def hand_over_by_phone(conn: Connection, ticket_id: int, now: datetime) -> bool:
     """A pending ticket whose page was opened on a phone is in the citizen's hand."""
-    done = _SETTLE.run(conn, {"b_tid": ticket_id, "b_status": "waiting", "b_how": "phone",
+    return hand_over(conn, ticket_id, "phone", now)
+
+
+def hand_over(conn: Connection, ticket_id: int, how: str, now: datetime) -> bool:
+    """A pending ticket is in the citizen's hand (`how`: phone, desk): it joins the queue."""
+    done = _SETTLE.run(conn, {"b_tid": ticket_id, "b_status": "waiting", "b_how": how,
                               "b_reason": None, "b_now": now})
     return bool(done.rowcount == 1)

@@ -48,6 +48,10 @@ class ConfirmBody(_Body):
     note: str = Field("", max_length=200)
 
 
+class WhoBody(_Body):
+    who: str = Field(min_length=1, max_length=50)
+
+
 class ReasonBody(_Body):
     who: str = Field(min_length=1, max_length=50)
     reason: str = Field(min_length=1, max_length=200)
@@ -142,6 +146,14 @@ def settings_api(live: LiveSettings) -> Blueprint:
         status = run(lambda conn: appointment_admin.confirm(
             conn, ctx(), appointment_id, b.accept, b.who, b.note))
         return jsonify(ok=True, status=status)
+
+    @bp.post("/appointments/<appointment_id>/check-in")
+    def desk_check_in(appointment_id: str) -> Response:
+        """导办台: a booking checked in by its number; its ticket."""
+        b = body(WhoBody)
+        ticket = run(lambda conn: appointment_admin.check_in_at_desk(
+            conn, ctx(), appointment_id, b.who))
+        return jsonify(ok=True, number=ticket.number, service=ticket.service_name)
 
     @bp.post("/appointments/<appointment_id>/excuse")
     def excuse(appointment_id: str) -> Response:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hub import admin
 from hub.app import Hub
 from hub.booking import book
-from hub.db.schema import appointments, audit_log, blacklist, sms_messages
+from hub.db.schema import appointments, audit_log, blacklist, sms_messages, tickets
 from hub.no_shows import mark_no_shows
 from hub.rules import AppointmentRules
 from hub.settings import HubSettings
@@ -134,3 +134,22 @@ def test_out_of_hours_working_days_skip_national_day_and_count_its_make_up_satur
     assert offered == [date(2026, 10, d) for d in (8, 9, 10, 11, 12, 13)]
     # (were the Saturday not counted, the fifth working day would be the 14th.)
     assert kinds(date(2026, 10, 3)) == set()  # a holiday: no slot of any kind
+
+
+def test_the_guide_desk_checks_a_booking_in_by_its_number(
+        hub: Hub, capsys: pytest.CaptureFixture[str]) -> None:
+    done = booking(hub)  # today 10:00-10:30
+    url = hub.dashboard_url
+    assert admin.main(["--url", url, "appointments", "check-in", done.id]) == 1  # 09:00
+    assert "请于09:30以后取号" in capsys.readouterr().err  # the kiosk's rules, word for word
+    at(hub, DAY, "09:40")
+    assert admin.main(["--url", url, "appointments", "check-in", done.id, "--who", "导办员"]) == 0
+    assert "已取号：A001（户口迁移）" in capsys.readouterr().out
+    with hub.engine.connect() as conn:
+        ticket = conn.execute(select(tickets.c.status, tickets.c.handed_over)).one()
+        status = conn.scalar(select(appointments.c.status))
+        action = conn.scalar(select(audit_log.c.action))
+    assert tuple(ticket) == ("waiting", "desk") and status == "checked_in"
+    assert action == "appointment.check_in"
+    assert admin.main(["--url", url, "appointments", "check-in", done.id]) == 1
+    assert "该预约已取号：A001" in capsys.readouterr().err
