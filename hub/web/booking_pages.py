@@ -26,6 +26,7 @@ from hub.appointment_codes import KEY_NAME, PREFIX, AppointmentCode, Refusal, ve
 from hub.context import HallContext
 from hub.hall_keys import hall_key
 from hub.qr_image import qr_png, qr_svg
+from hub.web.private import private
 from protocol.errors import ZH, ErrorCode, UserError
 from protocol.messages import CatalogueState, ServiceInfo
 
@@ -273,12 +274,7 @@ class BookingPages:
                 return self._api_error(e)
             return jsonify(ok=True, appointment=self.booking_json(done)), 200
 
-        @bp.after_request
-        def private(response: Response) -> Response:
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["X-Robots-Tag"] = "noindex"
-            return response
+        bp.after_request(private)
 
         return bp
 

@@ -42,6 +42,7 @@ from hub.db.schema import tickets, windows
 from hub.handlers.reviews import review_of_ticket
 from hub.ticket_links import TicketKey
 from hub.wait_estimate import CaseTimes, Window, hall_now, windows_done  # as tickets say
+from hub.web.private import private
 from protocol.errors import ZH, UserError
 from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH, Grade, Ticket
 
@@ -284,13 +285,7 @@ class TicketPages:
             log.info("ticket %s reviewed on a phone", ticket_id)
             return redirect(url_for("ticket_page.ticket_html", token=token) + "#review", 303)
 
-        @bp.after_request
-        def private(response: Response) -> Response:
-            """Nothing kept in caches or history servers, and the link never sent onwards."""
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Referrer-Policy"] = "no-referrer"
-            response.headers["X-Robots-Tag"] = "noindex"
-            return response
+        bp.after_request(private)
 
         return bp
 

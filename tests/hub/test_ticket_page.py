@@ -237,8 +237,8 @@ def test_page_is_served_whole_in_chinese(hub: Hub, make_link: LinkFactory, tmp_p
         assert words in html, words
     # Everything it loads comes from the hub: the CSP forbids the rest, the hall has no internet.
     assert re.findall(r'(?:src|href)="([^"]+)"', html) == [
-        "/static/ticket.css", "/static/ticket.js"]
-    for path in ("/static/ticket.css", "/static/ticket.js"):
+        "/static/phone.css", "/static/ticket.css", "/static/ticket.js"]
+    for path in ("/static/phone.css", "/static/ticket.css", "/static/ticket.js"):
         assert client.get(path).status_code == 200
     assert "default-src 'self'" in reply.headers["Content-Security-Policy"]
 
