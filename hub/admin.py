@@ -18,6 +18,7 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin appointments confirm Xq3v9Jk2 no 部门当天无人值守
     ./hallq admin appointments excuse Xq3v9Jk2 停电临时闭馆   a no-show the hall caused
     ./hallq admin appointments lift 7 误判：当天已到窗口办理   a blacklisting
+    ./hallq admin reviews supplement 2026-11-24 A005 满意 --channel call   补充评价
 
 A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
 `2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
@@ -38,6 +39,10 @@ from typing import Any
 
 from hub.settings import HubSettings
 
+GRADES = {"非常满意": "very_satisfied", "满意": "satisfied", "基本满意": "basic",
+          "不满意": "unsatisfied", "非常不满意": "very_unsatisfied",
+          **{g: g for g in ("very_satisfied", "satisfied", "basic", "unsatisfied",
+                            "very_unsatisfied")}}
 WORDS = {"off": False, "休": False, "work": True, "班": True}
 
 
@@ -173,9 +178,26 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("target", help="the booking's number (编号) or the blacklist entry (记录号)")
     a.add_argument("rest", nargs="*", metavar="[yes|no] REASON")
     a.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
+    r = sub.add_parser("reviews", help="补充评价: a review given by phone or SMS, entered "
+                       "within 5 working days of the case's finish")
+    r.add_argument("verb", choices=["supplement"])
+    r.add_argument("day", help="the ticket's day, YYYY-MM-DD")
+    r.add_argument("number", help="the ticket's number, e.g. A005")
+    r.add_argument("grade", choices=sorted(GRADES))
+    r.add_argument("reason", nargs="?", help="for 不满意/非常不满意: one of the hall's reasons")
+    r.add_argument("--channel", choices=["call", "sms"], default="call")
+    r.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     ns = parser.parse_args(argv)
     url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
     try:
+        if ns.what == "reviews":
+            answer = call(url, "POST", "/reviews/supplement", {
+                "day": ns.day, "number": ns.number, "grade": GRADES[ns.grade],
+                "reason": ns.reason, "channel": ns.channel, "who": ns.who})
+            review = answer["review"]
+            print(f"已录入补充评价：{review['number']} {review['grade_name']}"
+                  f"（{review['window']}号窗口）")
+            return 0
         if ns.what == "appointments":
             appointments(url, ns.verb, ns.target, ns.rest, ns.who)
             return 0

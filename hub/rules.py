@@ -26,6 +26,10 @@ class ReviewRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # 补充评价: staff enter a review given by phone or SMS up to this many working days after
+    # the case was finished (the day it was finished not counted).
+    supplement_working_days: int = Field(5, ge=1, le=30)
+
     # A bad review (不满意, 非常不满意) needs one of these reasons (several provinces ask one).
     bad_review_reasons: tuple[str, ...] = (
         "等候时间太长", "服务态度不好", "办事效率低", "一次性告知不清楚", "材料要求不合理",

@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_CASE = "UNKNOWN_CASE"
     REVIEW_EXISTS = "REVIEW_EXISTS"
     REVIEW_REASON = "REVIEW_REASON"
+    REVIEW_TOO_LATE = "REVIEW_TOO_LATE"
     LAST_WINDOW = "LAST_WINDOW"
     BAD_DATE = "BAD_DATE"
     NOT_APPOINTMENT = "NOT_APPOINTMENT"
@@ -106,6 +107,7 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.UNKNOWN_CASE: "没有找到这次办件，无法评价",
     ErrorCode.REVIEW_EXISTS: "这次办件已经评价过了，感谢您的参与",
     ErrorCode.REVIEW_REASON: "请选择不满意的原因",
+    ErrorCode.REVIEW_TOO_LATE: "已超过补充评价期限（办结后5个工作日内）",
     ErrorCode.LAST_WINDOW: "该事项将没有任何窗口办理，请先安排其他窗口",
     ErrorCode.BAD_DATE: "日期格式有误，请写成2027-01-01",
     # appointment check-in at the kiosk's camera; the hub gives the dates and times it knows

@@ -9,6 +9,7 @@ dispatcher). A bad review (不满意, 非常不满意) needs a reason from the h
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select
@@ -27,7 +28,9 @@ from protocol.messages import (
     SubmitReview,
 )
 
-Channel = Literal["window", "phone"]  # the evaluator, the ticket's page
+# the evaluator, the ticket's page on a phone, and staff entering a review given later by
+# a phone call or an SMS (补充评价)
+Channel = Literal["window", "phone", "call", "sms"]
 
 
 def on_submit_review(conn: Connection, ctx: HallContext, device_id: str,
@@ -46,6 +49,27 @@ def review_on_phone(conn: Connection, ctx: HallContext, ticket_id: int, grade: G
     if case_id is None:
         raise UserError(ErrorCode.UNKNOWN_CASE, f"ticket {ticket_id} has no finished case")
     return record_review(conn, ctx, case_id, grade, reason, "phone")
+
+
+def supplementary_review(conn: Connection, ctx: HallContext, day: date, number: str,
+                         grade: Grade, reason: str | None,
+                         channel: Literal["call", "sms"]) -> ReviewRecord:
+    """补充评价: a review the citizen gave by phone or SMS, entered by staff for the case of
+    ticket `number` of `day`, within `supplement_working_days` working days of its finish."""
+    row = conn.execute(select(cases.c.id, cases.c.finished_at)
+                       .select_from(cases.join(tickets, tickets.c.id == cases.c.ticket_id))
+                       .where(tickets.c.service_day == day, tickets.c.number == number)
+                       .order_by(cases.c.finished_at.desc()).limit(1)).one_or_none()
+    if row is None:
+        raise UserError(ErrorCode.UNKNOWN_CASE, f"{day} {number}")
+    finished = ctx.clock.local(row.finished_at).date()
+    last = ctx.calendar.add_working_days(finished, ctx.reviews.supplement_working_days)
+    today = ctx.clock.service_day()
+    if today > last:
+        raise UserError(ErrorCode.REVIEW_TOO_LATE, f"{day} {number}: until {last}",
+                        f"该办件{finished.month}月{finished.day}日办结，补充评价期限至"
+                        f"{last.month}月{last.day}日，已超过期限")
+    return record_review(conn, ctx, row.id, grade, reason, channel)
 
 
 def review_of_ticket(conn: Connection, ticket_id: int) -> tuple[bool, Grade | None]:

@@ -10,15 +10,18 @@ cross-site by a browser without a preflight this API never grants.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection
 
-from hub import appointment_admin
+from hub import appointment_admin, audit
 from hub.context import HallContext
+from hub.handlers.reviews import supplementary_review
 from hub.live_settings import LiveSettings
 from protocol.errors import ZH, ErrorCode, UserError
+from protocol.messages import Grade, ReviewRecord
 
 LOOPBACK = {"127.0.0.1", "::1"}
 FORBIDDEN_ZH = "设置只能在大厅服务器本机修改（管理员账号功能上线前）"
@@ -46,6 +49,15 @@ class ConfirmBody(_Body):
     accept: bool
     who: str = Field(min_length=1, max_length=50)
     note: str = Field("", max_length=200)
+
+
+class SupplementBody(_Body):
+    day: date
+    number: str = Field(pattern=r"^[A-Z][0-9]{3,4}$")
+    grade: Grade
+    reason: str | None = Field(None, max_length=40)
+    channel: Literal["call", "sms"]
+    who: str = Field(min_length=1, max_length=50)
 
 
 class WhoBody(_Body):
@@ -161,6 +173,21 @@ def settings_api(live: LiveSettings) -> Blueprint:
         b = body(ReasonBody)
         run(lambda conn: appointment_admin.excuse(conn, ctx(), appointment_id, b.who, b.reason))
         return jsonify(ok=True)
+
+    @bp.post("/reviews/supplement")
+    def supplement() -> Response:
+        """补充评价 entered by staff from a phone call or an SMS, within the working days."""
+        b = body(SupplementBody)
+
+        def job(conn: Connection) -> ReviewRecord:
+            record = supplementary_review(conn, ctx(), b.day, b.number, b.grade, b.reason,
+                                          b.channel)
+            audit.record(conn, ctx().clock.now(), b.who, "review.supplement",
+                         f"{b.day} {b.number}", None,
+                         {"grade": b.grade, "channel": b.channel}, b.reason)
+            return record
+        record = run(job)
+        return jsonify(ok=True, review=record.model_dump(mode="json"))
 
     @bp.post("/blacklist/<int:entry>/lift")
     def lift(entry: int) -> Response:
