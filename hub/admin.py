@@ -19,6 +19,9 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin appointments excuse Xq3v9Jk2 停电临时闭馆   a no-show the hall caused
     ./hallq admin appointments lift 7 误判：当天已到窗口办理   a blacklisting
     ./hallq admin reviews supplement 2026-11-24 A005 满意 --channel call   补充评价
+    ./hallq admin followups                          the open 差评整改 follow-ups
+    ./hallq admin followups 3 callback 已电话回访，群众反映等候久
+    ./hallq admin followups 3 appeal 评价人误按；监控可查     then: 3 upheld|rejected 理由
 
 A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
 `2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
@@ -132,6 +135,28 @@ def show_calendar(url: str, year: int | None) -> None:
         print("没有录入的日期：工作日按国家日历（chinesecalendar）计算")
 
 
+STEP_ZH = {"callback": "回访", "investigation": "调查核实", "handling": "处理",
+           "measures": "整改措施", "result": "整改结果（办结）", "appeal": "申诉",
+           "upheld": "申诉成立", "rejected": "申诉不成立"}
+
+
+def followup_command(url: str, args: list[str], who: str) -> None:
+    """List the open follow-ups, or record a step, an appeal or a decision."""
+    if not args:
+        for f in call(url, "GET", "/followups")["followups"]:
+            late = "【已超期】" if f["overdue"] else ""
+            todo = "申诉待裁定" if f["appeal"] else f"下一步：{STEP_ZH.get(f['next'], '-')}"
+            print(f"{f['id']:>4} {late}{f['grade']}（{f['reason'] or '-'}） {f['window']}号窗口 "
+                  f"{f['service']} 部门{f['department']} 期限{f['deadline']} {todo}")
+        return
+    if len(args) < 3 or not args[0].isdigit() or args[1] not in STEP_ZH:
+        raise AdminError("用法：followups ID callback|investigation|handling|measures|result|"
+                         "appeal|upheld|rejected 情况说明")
+    call(url, "POST", f"/followups/{args[0]}/{args[1]}", {"text": " ".join(args[2:]),
+                                                          "who": who})
+    print(f"已记录：{STEP_ZH[args[1]]}")
+
+
 def appointments(url: str, verb: str, target: str, rest: list[str], who: str) -> None:
     """The managers' appointment actions, on the hub's settings API."""
     if verb == "check-in":
@@ -187,9 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("reason", nargs="?", help="for 不满意/非常不满意: one of the hall's reasons")
     r.add_argument("--channel", choices=["call", "sms"], default="call")
     r.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
+    f = sub.add_parser("followups", help="差评整改: the open follow-ups, a step, an appeal, "
+                       "the hall's decision on it")
+    f.add_argument("args", nargs="*", metavar="[ID callback|investigation|handling|measures|"
+                   "result|appeal|upheld|rejected TEXT]")
+    f.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     ns = parser.parse_args(argv)
     url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
     try:
+        if ns.what == "followups":
+            followup_command(url, ns.args, ns.who)
+            return 0
         if ns.what == "reviews":
             answer = call(url, "POST", "/reviews/supplement", {
                 "day": ns.day, "number": ns.number, "grade": GRADES[ns.grade],

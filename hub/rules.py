@@ -29,6 +29,8 @@ class ReviewRules(BaseModel):
     # 补充评价: staff enter a review given by phone or SMS up to this many working days after
     # the case was finished (the day it was finished not counted).
     supplement_working_days: int = Field(5, ge=1, le=30)
+    # 差评整改: the handling department's working days to a result (5 to 15 by province).
+    fix_working_days: int = Field(5, ge=5, le=15)
 
     # A bad review (不满意, 非常不满意) needs one of these reasons (several provinces ask one).
     bad_review_reasons: tuple[str, ...] = (

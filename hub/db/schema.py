@@ -306,3 +306,26 @@ audit_log = Table(
     Column("after", JSON, nullable=True),
     Column("reason", String(200), nullable=True),
 )
+
+# 差评整改 (谁办理、谁负责): each bad review followed up by the handling department to a
+# result within a deadline, or appealed (a mistaken or malicious review) and decided.
+review_followups = Table(
+    "review_followups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, unique=True),
+    Column("department_code", String(8), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("deadline", Date, nullable=False),  # the last working day for the result
+    Column("callback", Text, nullable=True),  # 回访: what the person said when called back
+    Column("investigation", Text, nullable=True),  # 调查核实
+    Column("handling", Text, nullable=True),  # 处理
+    Column("measures", Text, nullable=True),  # 整改措施
+    Column("result", Text, nullable=True),  # 整改结果: the follow-up is closed with it
+    Column("closed_at", DateTime, nullable=True),
+    Column("appeal", Text, nullable=True),  # 申诉: why the review is mistaken or malicious
+    Column("appeal_decision", String(10), nullable=True),  # upheld, rejected
+    Column("appeal_note", Text, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_followups_open", "closed_at", "deadline"),
+)

@@ -14,14 +14,15 @@ from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from hub import appointment_admin, audit
+from hub import appointment_admin, audit, followups
 from hub.context import HallContext
+from hub.db.schema import review_followups, reviews, services
 from hub.handlers.reviews import supplementary_review
 from hub.live_settings import LiveSettings
 from protocol.errors import ZH, ErrorCode, UserError
-from protocol.messages import Grade, ReviewRecord
+from protocol.messages import GRADE_ZH, Grade, ReviewRecord
 
 LOOPBACK = {"127.0.0.1", "::1"}
 FORBIDDEN_ZH = "设置只能在大厅服务器本机修改（管理员账号功能上线前）"
@@ -57,6 +58,11 @@ class SupplementBody(_Body):
     grade: Grade
     reason: str | None = Field(None, max_length=40)
     channel: Literal["call", "sms"]
+    who: str = Field(min_length=1, max_length=50)
+
+
+class FollowupBody(_Body):
+    text: str = Field(min_length=1, max_length=2000)
     who: str = Field(min_length=1, max_length=50)
 
 
@@ -188,6 +194,47 @@ def settings_api(live: LiveSettings) -> Blueprint:
             return record
         record = run(job)
         return jsonify(ok=True, review=record.model_dump(mode="json"))
+
+    @bp.get("/followups")
+    def open_followups() -> Response:
+        """The bad reviews' follow-ups still open, oldest deadline first."""
+        def job(conn: Connection) -> list[dict[str, Any]]:
+            today = ctx().clock.service_day()
+            rows = conn.execute(
+                select(review_followups, reviews.c.grade, reviews.c.reason,
+                       reviews.c.window_number, services.c.name.label("service_name"))
+                .select_from(review_followups.join(reviews, reviews.c.id ==
+                                                   review_followups.c.review_id)
+                             .join(services, services.c.code == reviews.c.service_code))
+                .where(review_followups.c.closed_at.is_(None))
+                .order_by(review_followups.c.deadline)).all()
+            return [{"id": r.id, "grade": GRADE_ZH[r.grade], "reason": r.reason,
+                     "window": r.window_number, "service": r.service_name,
+                     "department": r.department_code, "deadline": r.deadline.isoformat(),
+                     "overdue": r.deadline < today, "appeal": r.appeal,
+                     "next": next((s for s in followups.STEPS if getattr(r, s) is None), None)}
+                    for r in rows]
+        return jsonify(ok=True, followups=run(job))
+
+    @bp.post("/followups/<int:followup>/<action>")
+    def followup_action(followup: int, action: str) -> Response:
+        """A follow-up's step, appeal or the hall's decision on it; into the audit log."""
+        b = body(FollowupBody)
+
+        def job(conn: Connection) -> None:
+            c = ctx()
+            if action in followups.STEPS:
+                followups.record_step(conn, c, followup, action, b.text)
+            elif action == "appeal":
+                followups.appeal(conn, c, followup, b.text)
+            elif action in ("upheld", "rejected"):
+                followups.decide_appeal(conn, c, followup, action == "upheld", b.text)
+            else:
+                raise UserError(ErrorCode.INVALID, action, f"没有这个操作：{action}")
+            audit.record(conn, c.clock.now(), b.who, f"followup.{action}", str(followup),
+                         None, None, b.text[:200])
+        run(job)
+        return jsonify(ok=True)
 
     @bp.post("/blacklist/<int:entry>/lift")
     def lift(entry: int) -> Response:
