@@ -87,10 +87,16 @@ def test_an_open_follow_up_past_its_deadline_is_overdue(
     window.open()
     assert machine.take_ticket("GA_HJQY").issued is not None
     bad_review(window, machine)
+    page = hub.web.test_client().get("/reviews").get_data(as_text=True)
+    for shown in ("不满意（等候时间太长）", "5号窗口", "户口迁移", "2026-12-01",
+                  "下一步：回访", "窗口评价器", "差评 1 条", "整改率 0%"):
+        assert shown in page, shown
+    assert "林国庆" not in page and "S051" not in page  # who is reviewed: the window only
     at(hub, date(2026, 12, 1), "17:00")  # the last day: not yet overdue
     assert "已超期" not in followup(hub, capsys)[1]
     at(hub, date(2026, 12, 2), "09:00")
     assert "【已超期】" in followup(hub, capsys)[1]
+    assert "2026-12-01 已超期" in hub.web.test_client().get("/reviews").get_data(as_text=True)
     with hub.engine.connect() as conn:
         assert len(overdue(conn, date(2026, 12, 2))) == 1
 
