@@ -13,6 +13,7 @@ from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
+from hub.forwarder import Forwarder
 from hub.handlers.reviews import review_on_phone
 from hub.handlers.tickets import hand_over_by_phone
 from hub.issuing import IssuingRules
@@ -90,6 +91,11 @@ class Hub:
         self.consumer.ctx = replace(self.consumer.ctx, hall_id=settings.hall_id, links=ticket_links
                                     .TicketLinks(ticket_key, self.ticket_base_url))
 
+        self.forwarder = None if settings.forward_url is None else Forwarder(
+            self.engine, self.consumer.run, settings.forward_url, self.clock.now,
+            first_backoff_s=settings.forward_first_backoff_s,
+            max_backoff_s=settings.forward_max_backoff_s)
+
     def _opened_on_phone(self, ticket_id: int) -> None:
         """A pending ticket's page opened on a phone (paperless): confirm it as 'phone'."""
         now = self.clock.now()
@@ -119,6 +125,8 @@ class Hub:
     def start(self) -> None:
         self.consumer.start()
         self.http.start()
+        if self.forwarder is not None:
+            self.forwarder.start()
         log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
         if self.settings.public_url is None and self.settings.http_host in NOT_FOR_PHONES:
             log.warning("tickets link to %s, which phones cannot open: set HALLQ_HUB_HTTP_HOST "
@@ -126,6 +134,8 @@ class Hub:
                         self.ticket_base_url)
 
     def stop(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.stop()
         self.consumer.stop()
         self.http.stop()
         self.ticket_pages.close()

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from hub.context import HallContext
 from hub.db.schema import cases, review_followups, reviews, services, tickets
+from hub.forwarder import enqueue
 from protocol.errors import ErrorCode, UserError
 
 Step = Literal["callback", "investigation", "handling", "measures", "result"]
@@ -83,6 +84,12 @@ def record_step(conn: Connection, ctx: HallContext, followup_id: int, step: Step
         values["closed_at"] = now
     conn.execute(update(review_followups).where(review_followups.c.id == followup_id)
                  .values(**values))
+    if step == "result":  # the province learns how its bad review ended (hub/forwarder.py)
+        steps: dict[str, Any] = {s: (text.strip() if s == step else row._mapping[s])
+                                 for s in STEPS}
+        enqueue(conn, f"followup:{ctx.hall_id}:{followup_id}:result",
+                {"kind": "followup_result", "hall": ctx.hall_id, "review_id": row.review_id,
+                 "closed_at": ctx.clock.local(now).isoformat(), **steps}, now)
 
 
 def appeal(conn: Connection, ctx: HallContext, followup_id: int, reason: str) -> None:
@@ -109,6 +116,10 @@ def decide_appeal(conn: Connection, ctx: HallContext, followup_id: int, upheld: 
                  .values(appeal_decision="upheld" if upheld else "rejected",
                          appeal_note=note.strip(), updated_at=now,
                          closed_at=now if upheld else None))
+    if upheld:
+        enqueue(conn, f"followup:{ctx.hall_id}:{followup_id}:appeal",
+                {"kind": "appeal_upheld", "hall": ctx.hall_id, "review_id": row.review_id,
+                 "appeal": row.appeal, "decision": note.strip()}, now)
 
 
 def overdue(conn: Connection, today: date) -> list[int]:

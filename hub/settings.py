@@ -32,6 +32,11 @@ class HubSettings(BaseSettings):
     # The address citizens' phones open the ticket page at (the QR on each ticket), e.g.
     # "http://192.168.1.10:8080"; None: the dashboard's own address (see README).
     public_url: str | None = Field(None, pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
+    # The provincial 好差评 system's endpoint (hub/forwarder.py); None: reviews wait in the
+    # outbox until one is set.
+    forward_url: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    forward_first_backoff_s: float = Field(5.0, gt=0)
+    forward_max_backoff_s: float = Field(300.0, gt=0)
     rules: QueueRules = QueueRules()
     reviews: ReviewRules = ReviewRules()
     appointments: AppointmentRules = AppointmentRules()

@@ -329,3 +329,20 @@ review_followups = Table(
     Column("updated_at", DateTime, nullable=False),
     Index("ix_followups_open", "closed_at", "deadline"),
 )
+
+# What goes up to the provincial 好差评 system (hub/forwarder.py): written in the
+# transaction of the review or follow-up result, sent in order, retried with backoff,
+# each with its idempotency key so that the province applies it once.
+forward_outbox = Table(
+    "forward_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),  # review:12, followup:3:result
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Index("ix_forward_due", "sent_at", "id"),
+)

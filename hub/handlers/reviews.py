@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, insert, select
 from hub.context import HallContext, Outcome
 from hub.db.schema import cases, reviews, services, tickets
 from hub.followups import open_followup
+from hub.forwarder import enqueue
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import (
     BAD_GRADES,
@@ -115,7 +116,11 @@ def record_review(conn: Connection, ctx: HallContext, case_id: int, grade: Grade
         created_at=now).returning(reviews.c.id)).scalar_one()
     if grade in BAD_GRADES:  # 谁办理、谁负责: followed up to a result (hub/followups.py)
         open_followup(conn, ctx, review_id, service, now)
-    return ReviewRecord(id=review_id, case_id=case_id, number=number, service=service,
-                        service_name=service_name, window=at, staff_no=staff_no,
-                        grade=grade, grade_name=GRADE_ZH[grade], stars=GRADE_STARS[grade],
-                        reason=reason, created_at=ctx.clock.local(now))
+    record = ReviewRecord(id=review_id, case_id=case_id, number=number, service=service,
+                          service_name=service_name, window=at, staff_no=staff_no,
+                          grade=grade, grade_name=GRADE_ZH[grade], stars=GRADE_STARS[grade],
+                          reason=reason, created_at=ctx.clock.local(now))
+    enqueue(conn, f"review:{ctx.hall_id}:{review_id}",  # to the province (hub/forwarder.py)
+            {"kind": "review", "hall": ctx.hall_id, "channel": channel,
+             **record.model_dump(mode="json")}, now)
+    return record
