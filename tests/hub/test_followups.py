@@ -16,6 +16,7 @@ from hub import admin
 from hub.app import Hub
 from hub.db.schema import review_followups
 from hub.followups import overdue, rates
+from kiosk.core import KioskCore
 from protocol.messages import CaseFinished, ReviewRecorded, TicketCalled
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
@@ -23,6 +24,15 @@ from tests.helpers import eventually
 from tests.hub.test_booking import at
 
 DAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def counter(hub: Hub, make_link: LinkFactory, tmp_path: Path) -> tuple[KioskCore, CallerCore]:
+    """A kiosk, and window 5 open with its A post signed in."""
+    window = caller(make_link, 5)
+    window.sign_in("S051", "123456")
+    window.open()
+    return kiosk(make_link, tmp_path, hub), window
 
 
 def bad_review(window: CallerCore, machine_take: object) -> None:
@@ -39,12 +49,9 @@ def followup(hub: Hub, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
 
 
 def test_a_bad_review_is_followed_to_its_result_and_an_appeal_decided(
-        hub: Hub, make_link: LinkFactory, tmp_path: Path,
+        hub: Hub, counter: tuple[KioskCore, CallerCore],
         capsys: pytest.CaptureFixture[str]) -> None:
-    machine = kiosk(make_link, tmp_path, hub)
-    window = caller(make_link, 5)
-    window.sign_in("S051", "123456")
-    window.open()
+    machine, window = counter
     for _ in range(2):
         assert machine.take_ticket("GA_HJQY").issued is not None
         bad_review(window, machine)
@@ -79,12 +86,9 @@ def test_a_bad_review_is_followed_to_its_result_and_an_appeal_decided(
 
 
 def test_an_open_follow_up_past_its_deadline_is_overdue(
-        hub: Hub, make_link: LinkFactory, tmp_path: Path,
+        hub: Hub, counter: tuple[KioskCore, CallerCore],
         capsys: pytest.CaptureFixture[str]) -> None:
-    machine = kiosk(make_link, tmp_path, hub)
-    window = caller(make_link, 5)
-    window.sign_in("S051", "123456")
-    window.open()
+    machine, window = counter
     assert machine.take_ticket("GA_HJQY").issued is not None
     bad_review(window, machine)
     page = hub.web.test_client().get("/reviews").get_data(as_text=True)
@@ -102,12 +106,9 @@ def test_an_open_follow_up_past_its_deadline_is_overdue(
 
 
 def test_a_real_name_bad_review_called_back_shows_100_percent(
-        hub: Hub, make_link: LinkFactory, tmp_path: Path,
+        hub: Hub, counter: tuple[KioskCore, CallerCore],
         capsys: pytest.CaptureFixture[str]) -> None:
-    machine = kiosk(make_link, tmp_path, hub)
-    window = caller(make_link, 5)
-    window.sign_in("S051", "123456")
-    window.open()
+    machine, window = counter
     issued = machine.take_ticket("GA_HJQY").issued
     assert issued is not None
     eventually(lambda: isinstance(window.call_next(), TicketCalled), what="the call")
