@@ -7,6 +7,7 @@ citizens and the staff are robots.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import random
@@ -20,16 +21,19 @@ from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from caller_display.main_screen import Call, MainScreen, window_text
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
-from hub.db.schema import cases, ticket_events, tickets
+from hub.booking import book, slots
+from hub.db.schema import appointments, cases, ticket_events, tickets
 from hub.settings import HubSettings
+from hub.web.booking_pages import STATUS_ZH
 from hub.work_calendar import WorkCalendar
 from printing.printers import FilePrinter
+from protocol.errors import UserError
 from protocol.link import DeviceLink, State
 from protocol.messages import OUTCOME_ZH, WindowState
 from protocol.settings import DeviceSettings
@@ -130,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     kiosks = [SimKiosk(f"kiosk-{i + 1}", HALL, broker.settings_for(DeviceClass.KIOSK),
                        args.workdir, served, args.per_minute, random.Random(rng.random()))
               for i in range(args.kiosks)]
+    for i, code in enumerate(book_demo_appointments(hub, served, rng)):
+        kiosks[i % len(kiosks)].appointments.append(code)
     materials = {s.code: s.materials for s in hub.catalogue.all_services()}
     # One window runs the real window program (screen, mock-pin buttons, evaluator).
     real = None if args.no_screens else next((w for w in windows if w.post_a), None)
@@ -255,6 +261,38 @@ class ScreenProcess:
             self.proc.kill()
 
 
+DEMO_PEOPLE = 8  # appointments booked at the start (made-up people, valid ID numbers)
+
+
+def book_demo_appointments(hub: Hub, services: list[str], rng: random.Random) -> list[str]:
+    """Book the morning's first slots for a few made-up people, as their phones would; their
+    QR codes, for the kiosks' citizens to show. A booking refused (a full slot) is skipped."""
+    day = hub.clock.service_day()
+
+    def book_one(conn: Connection, service: str, id_number: str) -> str | None:
+        free = [s for s in slots(conn, hub.consumer.ctx, service, day)
+                if s.left and not s.out_of_hours]
+        if not free:
+            return None
+        try:
+            return book(conn, hub.consumer.ctx, service=service, day=day, start=free[0].start,
+                        name="张三", id_number=id_number, phone="13800000000",
+                        channel="web").code
+        except UserError:
+            return None
+
+    codes = []
+    for i in range(DEMO_PEOPLE):
+        first17 = f"110105{1960 + i}0101{i:03d}"
+        number = first17 + "10X98765432"[sum(int(d) * w for d, w in zip(
+            first17, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11]
+        code = hub.consumer.run(functools.partial(book_one, service=rng.choice(services),
+                                                  id_number=number))
+        if code is not None:
+            codes.append(code)
+    return codes
+
+
 def status_line(hub: Hub) -> str:
     """One line: 已取号 / 等候 / 已叫号 / 已办结 / 开放窗口."""
     _, state = hub.feed.snapshot()
@@ -304,6 +342,11 @@ def print_summary(hub: Hub, calls: list[Call], pending: int, pauses: int,
               f"最长 {waits[-1]:.1f} 秒")
     print(f"设备未确认请求 unanswered requests in outboxes: {pending}")
     print(f"补正告知单 notices printed: {notices}")
+    with hub.engine.connect() as conn:
+        booked: dict[str, int] = dict(conn.execute(
+            select(appointments.c.status, func.count()).group_by(appointments.c.status)).all())
+    print("预约 appointments: " + ("、".join(f"{STATUS_ZH.get(s, s)} {n}" for s, n in
+                                          sorted(booked.items())) or "—"))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ DEMO_PACE = Pace()
 
 
 class SimKiosk:
-    """A kiosk whose citizens arrive at random and pick among `services`."""
+    """A kiosk whose citizens arrive at random and pick among `services`; those with an
+    appointment (`appointments`: their QR codes) show it to the camera instead, one in
+    four arrivals until all have come."""
 
     def __init__(self, device_id: str, hall_id: str, mqtt: MqttSettings, data_dir: Path,
                  services: list[str], per_minute: float, rng: random.Random) -> None:
@@ -53,10 +55,16 @@ class SimKiosk:
         self.rng = rng
         self.printed = 0
         self.refused = 0
+        self.appointments: list[str] = []
+        self.checked_in = 0
 
     def run(self, stop: threading.Event) -> None:
         self.link.start()
         while not stop.wait(self.rng.expovariate(self.per_minute / 60)):
+            if self.appointments and self.rng.random() < 0.25:
+                if self.core.check_in(self.appointments.pop()).issued:
+                    self.checked_in += 1
+                continue
             result = self.core.take_ticket(self.rng.choice(self.services))
             if result.issued:
                 self.printed += 1

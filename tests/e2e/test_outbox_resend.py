@@ -107,6 +107,8 @@ def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
     assert figures["取号"] > 0 and figures["已叫号"] > 0 and figures["已办结"] > 0, out
     assert figures["大屏叫号"] == figures["叫号次数"], "each call and recall announced once"
     assert "unanswered requests in outboxes: 0" in out
+    booked = re.search(r"^预约 appointments: (.+)$", out, re.M)  # booked at the start
+    assert booked is not None and booked[1] != "—", out
     supplement = re.search(r"办结结果 outcomes: .*?补正 (\d+)", out)
     notices = re.search(r"notices printed: (\d+)", out)
     assert notices is not None
