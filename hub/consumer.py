@@ -36,6 +36,7 @@ from hub.dispatch import Answer, dispatch, error_reply, request_id_of
 from hub.issuing import IssuingRules
 from hub.no_shows import mark_no_shows
 from hub.queue_summary import QueueSummary
+from hub.review_defaults import give_default_reviews
 from hub.settings import HubSettings
 from hub.work_calendar import WorkCalendar
 from protocol import topics
@@ -184,13 +185,15 @@ class RequestConsumer:
             self._republish = True
 
     def _sweep_no_shows(self) -> None:
-        """Every NO_SHOW_SWEEP_S: bookings whose check-in has closed become no-shows."""
+        """Every NO_SHOW_SWEEP_S: bookings whose check-in has closed become no-shows, and
+        (where the province has them) unreviewed cases past their time get the default."""
         if time.monotonic() < self._next_sweep:
             return
         self._next_sweep = time.monotonic() + NO_SHOW_SWEEP_S
         try:
             with self.engine.begin() as conn:
                 marked = mark_no_shows(conn, self.ctx, self.clock.now())
+                give_default_reviews(conn, self.ctx, self.clock.now())
         except OperationalError:
             log.exception("could not mark no-shows; will try again")
             return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from protocol.messages import Grade
+
 
 class QueueRules(BaseModel):
     """How calls, recalls, no-shows and absences work in this hall."""
@@ -21,6 +23,10 @@ class QueueRules(BaseModel):
     check_in_after_minutes: int = Field(15, ge=0, le=240)  # … until this long after it ends
 
 
+GRADE_POINTS: dict[Grade, int] = {"very_satisfied": 100, "satisfied": 80, "basic": 60,
+                                   "unsatisfied": 40, "very_unsatisfied": 0}
+
+
 class ReviewRules(BaseModel):
     """How reviews (好差评) are taken in this hall; issue 8 adds deadlines and scoring."""
 
@@ -31,6 +37,12 @@ class ReviewRules(BaseModel):
     supplement_working_days: int = Field(5, ge=1, le=30)
     # 差评整改: the handling department's working days to a result (5 to 15 by province).
     fix_working_days: int = Field(5, ge=5, le=15)
+    # Points of each grade for the scores (the national five; a province may weigh them).
+    grade_points: dict[Grade, int] = Field(default_factory=lambda: dict(GRADE_POINTS))
+    # Some provinces count a case nobody reviewed within N working days as this grade
+    # (默认好评); off (None) by default: a missing review stays missing (无评价率).
+    default_after_working_days: int | None = Field(None, ge=1, le=30)
+    default_grade: Grade = "satisfied"
 
     # A bad review (不满意, 非常不满意) needs one of these reasons (several provinces ask one).
     bad_review_reasons: tuple[str, ...] = (

@@ -30,9 +30,9 @@ from protocol.messages import (
     SubmitReview,
 )
 
-# the evaluator, the ticket's page on a phone, and staff entering a review given later by
-# a phone call or an SMS (补充评价)
-Channel = Literal["window", "phone", "call", "sms"]
+# the evaluator, the ticket's page on a phone, staff entering a review given later by a
+# phone call or an SMS (补充评价), and the hub's default review where a province has one
+Channel = Literal["window", "phone", "call", "sms", "default"]
 
 
 def on_submit_review(conn: Connection, ctx: HallContext, device_id: str,

@@ -16,7 +16,8 @@ from hub.db.schema import review_followups, reviews, services
 from hub.followups import STEP_ZH, STEPS, rates
 from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH
 
-CHANNEL_ZH = {"window": "窗口评价器", "phone": "手机扫码", "call": "电话补评", "sms": "短信补评"}
+CHANNEL_ZH = {"window": "窗口评价器", "phone": "手机扫码", "call": "电话补评", "sms": "短信补评",
+              "default": "默认评价"}
 
 
 def reviews_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
