@@ -73,9 +73,14 @@ class Refusal:
 def new_appointment_id() -> str:
     """A random appointment id (48 bits, 8 characters): it says nothing about anyone.
 
-    Not a secret (the signature is): the booking makes sure its ids are unique.
+    Not a secret (the signature is): the booking makes sure its ids are unique. It is the
+    booking's 编号 staff type too, so it starts with a letter or digit: never "-" (a command
+    line would read it as an option) or "_".
     """
-    return secrets.token_urlsafe(6)
+    while True:
+        found = secrets.token_urlsafe(6)
+        if found[0].isalnum():
+            return found
 
 
 def sign(key: bytes, appointment: AppointmentCode) -> str:

@@ -309,3 +309,8 @@ def test_another_halls_code_is_named_so_when_the_hub_knows_its_id(tmp_path: Path
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(tickets)) == 1
     engine.dispose()
+
+
+def test_appointment_ids_start_with_a_letter_or_digit() -> None:
+    # Staff type a booking's number on the command line: "-x…" would read as an option.
+    assert all(new_appointment_id()[0].isalnum() for _ in range(2000))
