@@ -22,16 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.figures import report  # noqa: E402
 from bench.hall import bench_hall  # noqa: E402
+from hub.identity import check_character  # noqa: E402
 
 SERVICES = ("GA_HJQY", "RS_SBKSL", "YB_MTB", "SC_GTDJ")  # items with windows on weekdays
-CHECK = "10X98765432"
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(i: int) -> str:
     """A made-up GB 11643 number for person `i` (valid check digit)."""
     first = f"110105{1950 + i // 1000 % 50}0101{i % 1000:03d}"
-    return first + CHECK[sum(int(d) * w for d, w in zip(first, WEIGHTS, strict=True)) % 11]
+    return first + check_character(first)
 
 
 def main() -> None:

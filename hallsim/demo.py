@@ -29,6 +29,7 @@ from hallsim.devices import SimKiosk, SimWindow
 from hub.app import Hub
 from hub.booking import book, slots
 from hub.db.schema import appointments, cases, ticket_events, tickets
+from hub.identity import check_character
 from hub.settings import HubSettings
 from hub.web.booking_pages import STATUS_ZH
 from hub.work_calendar import WorkCalendar
@@ -284,8 +285,7 @@ def book_demo_appointments(hub: Hub, services: list[str], rng: random.Random) ->
     codes = []
     for i in range(DEMO_PEOPLE):
         first17 = f"110105{1960 + i}0101{i:03d}"
-        number = first17 + "10X98765432"[sum(int(d) * w for d, w in zip(
-            first17, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11]
+        number = first17 + check_character(first17)
         code = hub.consumer.run(functools.partial(book_one, service=rng.choice(services),
                                                   id_number=number))
         if code is not None:

@@ -47,10 +47,14 @@ def normalise_id(raw: str) -> str:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise UserError(ErrorCode.BAD_ID_NUMBER, "no such birth date") from None
-    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
-    if _CHECK[total % 11] != number[17]:
+    if check_character(number[:17]) != number[17]:
         raise UserError(ErrorCode.BAD_ID_NUMBER, "check character wrong")
     return number
+
+
+def check_character(first17: str) -> str:
+    """The GB 11643 check character of an ID number's first 17 digits."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def normalise_phone(raw: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import paho.mqtt.client as mqtt
 from pydantic import SecretStr
@@ -108,3 +109,29 @@ def booked_code(hub: Hub, service: str, day: date, start: clock_time, end: clock
         key = hall_key(conn, KEY_NAME, hub.clock.now())
         record_booking(conn, a, hub.clock.now(), status)
     return sign(key, a)
+
+
+T = TypeVar("T")
+
+
+class Seen(Generic[T]):
+    """Everything a callback was given, and a way to wait for one."""
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, item: T) -> None:
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def wait(self, check: Callable[[T], bool], after: int = 0, timeout: float = 5.0,
+             count: int = 1) -> T:
+        """The `count`-th item past the first `after` that passes `check`, waiting for it."""
+        def found() -> list[T]:
+            return [i for i in self.items[after:] if check(i)]
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len(found()) >= count, timeout)
+        assert ok, f"no #{count} passed the check after #{after}; got {self.items[after:]}"
+        return found()[count - 1]

@@ -100,18 +100,17 @@ class BookingPages:
         return next((s for s in self.catalogue().services if s.code == code), None)
 
     def _days(self, service: str) -> list[tuple[date, int]]:
-        """The days with slots to offer, and the seats left on each."""
-        ctx = self.ctx()
-        today = ctx.clock.service_day()
-        horizon = max(ctx.appointments.days_ahead, 14 if service in
-                      ctx.appointments.out_of_hours_items else 0)
-        found = []
-        for n in range(horizon + 1):
-            day = today + timedelta(days=n)
-            free = sum(s.left for s in self._slots(service, day))
-            if free:
-                found.append((day, free))
-        return found
+        """The days with slots to offer, and the seats left on each (one job on the hub)."""
+        def job(conn: Connection) -> list[tuple[date, int]]:
+            ctx = self.ctx()
+            today = ctx.clock.service_day()
+            horizon = max(ctx.appointments.days_ahead, 14 if service in
+                          ctx.appointments.out_of_hours_items else 0)
+            days = (today + timedelta(days=n) for n in range(horizon + 1))
+            free = ((day, sum(s.left for s in bookings.slots(conn, ctx, service, day)))
+                    for day in days)
+            return [(day, n) for day, n in free if n]
+        return self.run(job)
 
     def token(self, b: bookings.Booking) -> str:
         return b.code.split(":", 3)[3]

@@ -29,7 +29,7 @@ from hub.db.schema import requests, tickets
 from kiosk.core import KioskCore
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
-from tests.helpers import eventually
+from tests.helpers import Seen, eventually
 
 SERVICE, WINDOW = "GA_HJQY", 5  # 户口迁移 at 5号窗口
 PINS = ButtonPins()
@@ -37,27 +37,19 @@ LED_PIN = 25
 HOLD_S = 0.3  # the hall's 1.5 s, shortened for the tests
 
 
-class Feedbacks:
-    """Every feedback the panel gave, and a way to wait for one."""
+class Feedbacks(Seen[Feedback]):
+    """Every feedback the panel gave, and a way to wait for one by its signal."""
 
-    def __init__(self) -> None:
-        self.seen: list[Feedback] = []
-        self._cond = threading.Condition()
+    @property
+    def seen(self) -> list[Feedback]:
+        return self.items
 
-    def __call__(self, fb: Feedback) -> None:
-        with self._cond:
-            self.seen.append(fb)
-            self._cond.notify_all()
-
-    def wait(self, signal: Signal, count: int = 1, timeout: float = 5.0) -> Feedback:
+    def signal(self, signal: Signal, count: int = 1, timeout: float = 5.0) -> Feedback:
         """The `count`-th feedback with this signal, waiting for it."""
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self.of(signal)) >= count, timeout)
-        assert ok, f"no {signal} feedback #{count}; got {self.seen}"
-        return self.of(signal)[count - 1]
+        return self.wait(lambda fb: fb.signal == signal, count=count, timeout=timeout)
 
     def of(self, signal: Signal) -> list[Feedback]:
-        return [fb for fb in self.seen if fb.signal == signal]
+        return [fb for fb in self.items if fb.signal == signal]
 
 
 @dataclass
@@ -109,7 +101,7 @@ def blinks(pin: Any, since: int) -> list[float]:
 def test_call_next_press_calls_a001_and_lights_the_led(window: Window) -> None:
     window.kiosk.take_ticket(SERVICE)
     window.press(PINS.call_next)
-    assert window.feedback.wait("ok").text == "已叫号 A001"
+    assert window.feedback.signal("ok").text == "已叫号 A001"
     assert window.feedback.of("sending")[0].text == "正在叫号…"
     called = window.ticket("A001")
     assert (called.status, called.window_number) == ("called", WINDOW)
@@ -120,11 +112,11 @@ def test_call_next_press_calls_a001_and_lights_the_led(window: Window) -> None:
 def test_short_press_on_no_show_only_hints(window: Window) -> None:
     window.kiosk.take_ticket(SERVICE)
     window.press(PINS.call_next)
-    window.feedback.wait("ok")
+    window.feedback.signal("ok")
     window.press(PINS.recall)
-    assert window.feedback.wait("ok", 2).text == "已重呼 A001"
+    assert window.feedback.signal("ok", 2).text == "已重呼 A001"
     window.press(PINS.no_show)
-    assert window.feedback.wait("hint").text == HOLD_HINT
+    assert window.feedback.signal("hint").text == HOLD_HINT
     time.sleep(HOLD_S * 2)  # no hold can fire now: nothing more may happen
     assert window.requests("no_show") == 0
     assert window.ticket("A001").status == "called"
@@ -134,14 +126,14 @@ def test_short_press_on_no_show_only_hints(window: Window) -> None:
 def test_holding_no_show_after_a_recall_records_it(window: Window) -> None:
     window.kiosk.take_ticket(SERVICE)
     window.press(PINS.call_next)
-    window.feedback.wait("ok")
+    window.feedback.signal("ok")
     window.press(PINS.recall)
-    window.feedback.wait("ok", 2)
+    window.feedback.signal("ok", 2)
     pin = window.pin(PINS.no_show)
     pressed_at = time.monotonic()
     pin.drive_low()
-    assert window.feedback.wait("hint").text == HOLD_HINT
-    done = window.feedback.wait("ok", 3)
+    assert window.feedback.signal("hint").text == HOLD_HINT
+    done = window.feedback.signal("ok", 3)
     pin.drive_high()
     assert done.text == "已过号 A001"
     assert time.monotonic() - pressed_at >= HOLD_S
@@ -152,7 +144,7 @@ def test_holding_no_show_after_a_recall_records_it(window: Window) -> None:
 def test_call_next_with_nobody_waiting_is_refused_in_chinese(window: Window) -> None:
     led = window.pin(LED_PIN)
     window.press(PINS.call_next)
-    assert window.feedback.wait("refused").text == "当前没有等候的群众"
+    assert window.feedback.signal("refused").text == "当前没有等候的群众"
     since = len(led.states)
     fast = eventually(lambda: (b := blinks(led, since)) and len(b) >= 4 and b,
                       what="the LED's fast blinking")
@@ -166,7 +158,7 @@ def test_bounce_sends_one_request(window: Window) -> None:
     for _ in range(3):  # a bouncing contact: edges microseconds apart
         pin.drive_low()
         pin.drive_high()
-    assert window.feedback.wait("ok").text == "已叫号 A001"
+    assert window.feedback.signal("ok").text == "已叫号 A001"
     assert window.panel.wait_idle(5)
     assert window.requests("call_next") == 1
     assert len(window.feedback.of("sending")) == 1 and not window.feedback.of("busy")
@@ -193,15 +185,15 @@ def test_a_press_while_one_is_in_flight_is_ignored(window: Window) -> None:
     release, t = stall_hub(window.hub)
     try:
         window.press(PINS.call_next)
-        window.feedback.wait("sending")
+        window.feedback.signal("sending")
         window.press(PINS.finish)
-        assert window.feedback.wait("busy").text == BUSY
+        assert window.feedback.signal("busy").text == BUSY
         window.press(PINS.no_show)
-        assert window.feedback.wait("busy", 2).text == BUSY
+        assert window.feedback.signal("busy", 2).text == BUSY
     finally:
         release.set()
         t.join(15)
-    assert window.feedback.wait("ok").text == "已叫号 A001"
+    assert window.feedback.signal("ok").text == "已叫号 A001"
     assert (window.requests("call_next"), window.requests("finish_case")) == (1, 0)
     assert window.ticket("A002").status == "waiting"
 
@@ -212,7 +204,7 @@ def test_no_answer_in_time_says_it_is_kept_and_sent_later(window: Window) -> Non
     release, t = stall_hub(window.hub)
     try:
         window.press(PINS.call_next)
-        assert window.feedback.wait("queued").text == OFFLINE
+        assert window.feedback.signal("queued").text == OFFLINE
         assert not window.panel.busy
     finally:
         release.set()
@@ -226,16 +218,16 @@ def test_finish_then_pause_and_resume(window: Window) -> None:
     window.panel.debounce_s = 0.0  # presses here come faster than a hand can
     window.kiosk.take_ticket(SERVICE)
     window.press(PINS.call_next)
-    window.feedback.wait("ok")
+    window.feedback.signal("ok")
     window.press(PINS.finish)
-    assert window.feedback.wait("ok", 2).text == "已办结 A001（即办件）"
+    assert window.feedback.signal("ok", 2).text == "已办结 A001（即办件）"
     assert window.ticket("A001").status == "finished"
     window.press(PINS.pause)
-    assert window.feedback.wait("ok", 3).text == "已暂停服务"
+    assert window.feedback.signal("ok", 3).text == "已暂停服务"
     window.press(PINS.pause)
-    assert window.feedback.wait("ok", 4).text == "已恢复服务"
+    assert window.feedback.signal("ok", 4).text == "已恢复服务"
     window.press(PINS.recall)
-    assert window.feedback.wait("refused").text == "当前没有正在办理的群众"
+    assert window.feedback.signal("refused").text == "当前没有正在办理的群众"
     assert window.requests("recall") == 0
 
 

@@ -3,12 +3,11 @@ MockFactory pins driving the real CallerCore against the real broker and hub."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -51,7 +50,7 @@ from protocol.settings import DeviceSettings
 from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
-from tests.helpers import eventually
+from tests.helpers import Seen, eventually
 
 # ---------------------------------------------------------------- the menu as logic
 
@@ -188,29 +187,6 @@ def test_pause_menu_choices() -> None:
 SERVICE, WINDOW = "GA_HJQY", 5  # 户口迁移 at 5号窗口, which also serves 出生登记
 PINS = ButtonPins()
 HOLD_S = 0.3  # the hall's 1.5 s, shortened for the tests
-T = TypeVar("T")
-
-
-class Seen(Generic[T]):
-    """Everything a callback was given, and a way to wait for one."""
-
-    def __init__(self) -> None:
-        self.items: list[T] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, item: T) -> None:
-        with self._cond:
-            self.items.append(item)
-            self._cond.notify_all()
-
-    def wait(self, check: Callable[[T], bool], after: int = 0, timeout: float = 5.0) -> T:
-        """The first item past the first `after` that passes `check`, waiting for it."""
-        def found() -> list[T]:
-            return [i for i in self.items[after:] if check(i)]
-        with self._cond:
-            ok = self._cond.wait_for(found, timeout)
-        assert ok, f"nothing passed the check after #{after}; got {self.items[after:]}"
-        return found()[0]
 
 
 @dataclass
