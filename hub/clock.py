@@ -28,6 +28,11 @@ class Clock:
         """The hall's calendar day at that moment: numbering starts again each day."""
         return self.local(utc_naive or self.now()).date()
 
+    def day_start(self, day: date) -> datetime:
+        """The first moment of the hall's day `day`, naive UTC (bounds of a period)."""
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone)
+        return midnight.astimezone(UTC).replace(tzinfo=None)
+
 
 class ShiftedClock(Clock):
     """The hall's clock set to a chosen local time, running on from there (simulations, tests).

@@ -28,7 +28,7 @@ GRADE_POINTS: dict[Grade, int] = {"very_satisfied": 100, "satisfied": 80, "basic
 
 
 class ReviewRules(BaseModel):
-    """How reviews (好差评) are taken in this hall; issue 8 adds deadlines and scoring."""
+    """How reviews (好差评) are taken, followed up and scored in this hall."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,6 +43,14 @@ class ReviewRules(BaseModel):
     # (默认好评); off (None) by default: a missing review stays missing (无评价率).
     default_after_working_days: int | None = Field(None, ge=1, le=30)
     default_grade: Grade = "satisfied"
+    # The 好差评 item of the weekly ranking (seed 000's score sheet, 20 points): the
+    # 一事一评 part is `ranking_coverage_points` times the coverage; the 5 % part keeps
+    # `ranking_bad_points`, less `ranking_bad_deduction` for each bad review beyond
+    # `bad_share_line` of all reviews (不满意数超总数5%的每人每次扣2分).
+    bad_share_line: float = Field(0.05, ge=0, le=1)
+    ranking_coverage_points: float = Field(15, ge=0, le=100)
+    ranking_bad_points: float = Field(5, ge=0, le=100)
+    ranking_bad_deduction: float = Field(2, ge=0, le=100)
 
     # A bad review (不满意, 非常不满意) needs one of these reasons (several provinces ask one).
     bad_review_reasons: tuple[str, ...] = (

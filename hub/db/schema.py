@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -167,6 +168,7 @@ cases = Table(
     Column("departments", JSON, nullable=False),  # 联办件: the other departments
     Column("staff_no", String(16), nullable=True),  # who handled it (signed in at the window)
     Column("finished_at", DateTime, nullable=False),
+    Index("ix_cases_finished", "finished_at"),  # the figures and rankings of a period
 )
 
 # Managers' corrections to the national calendar, and next year's days before the
@@ -345,4 +347,19 @@ forward_outbox = Table(
     Column("sent_at", DateTime, nullable=True),
     Column("last_error", String(200), nullable=True),
     Index("ix_forward_due", "sent_at", "id"),
+)
+
+# 周通报: the points managers give each 窗口单位 (department) per week on the items of seed
+# 000's score sheet that the data cannot tell (hub/weekly_ranking.py); an item not entered
+# keeps its full points. The 好差评 item is computed, never entered.
+ranking_scores = Table(
+    "ranking_scores",
+    metadata,
+    Column("week", Date, primary_key=True),  # the Monday
+    Column("department_code", String(8), primary_key=True),
+    Column("item", String(16), primary_key=True),
+    Column("points", Float, nullable=False),
+    Column("note", String(200), nullable=False),  # why points were taken off or given
+    Column("entered_by", String(50), nullable=False),
+    Column("entered_at", DateTime, nullable=False),
 )
