@@ -2,20 +2,22 @@
 the ranking tests and the year of a city's data of `bench/weekly_ranking.py`.
 
 Each case gets its ticket (numbered per item and day, as the hub numbers them), its case
-row, and, when it has a grade, its review; a bad review whose appeal was upheld gets its
-closed follow-up. Rows go in batches, in one transaction per call.
+row, and, when it has a grade, its review; a bad review gets its follow-up, closed the
+next day with a result or, when its appeal was upheld, with the hall's decision. Rows go
+in batches, in the caller's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import Connection, func, insert, select
 
 from hub.db.schema import cases, review_followups, reviews, services, tickets
+from hub.followups import STEPS
 from protocol.messages import BAD_GRADES, GRADE_STARS, Grade
 
 
@@ -32,7 +34,11 @@ class PastCase:
 
 def write_cases(conn: Connection, past: Iterable[PastCase], batch: int = 20_000) -> int:
     """Write the cases with their tickets and reviews; how many were written."""
-    prefixes = {r.code: r.prefix for r in conn.execute(select(services.c.code, services.c.prefix))}
+    prefixes: dict[str, str] = {}
+    departments: dict[str, str] = {}
+    for r in conn.execute(select(services.c.code, services.c.prefix,
+                                 services.c.department_code)):
+        prefixes[r.code], departments[r.code] = r.prefix, r.department_code
     ticket_id = int(conn.scalar(select(func.max(tickets.c.id))) or 0)
     case_id = int(conn.scalar(select(func.max(cases.c.id))) or 0)
     review_id = int(conn.scalar(select(func.max(reviews.c.id))) or 0)
@@ -66,12 +72,17 @@ def write_cases(conn: Connection, past: Iterable[PastCase], batch: int = 20_000)
                 "stars": GRADE_STARS[c.grade], "reason": "其他原因" if bad else None,
                 "channel": c.channel, "window_number": c.window, "service_code": c.service,
                 "staff_no": c.staff_no, "created_at": c.finished_at})
-            if bad and c.appeal_upheld:
+            if bad:  # followed up the next day: to a result, or an appeal upheld
+                done = c.finished_at + timedelta(days=1)
+                upheld = c.appeal_upheld
+                steps: dict[str, str | None] = {s: None if upheld else "已办" for s in STEPS}
+                steps |= {"appeal": "评价人误按" if upheld else None,
+                          "appeal_decision": "upheld" if upheld else None,
+                          "appeal_note": "监控可查" if upheld else None}
                 followup_rows.append({
-                    "review_id": review_id, "department_code": "", "opened_at": c.finished_at,
-                    "deadline": day, "appeal": "评价人误按", "appeal_decision": "upheld",
-                    "appeal_note": "监控可查", "closed_at": c.finished_at,
-                    "updated_at": c.finished_at})
+                    "review_id": review_id, "department_code": departments[c.service],
+                    "opened_at": c.finished_at, "deadline": day + timedelta(days=7),
+                    "closed_at": done, "updated_at": done, **steps})
         for table, rows in ((tickets, ticket_rows), (cases, case_rows),
                             (reviews, review_rows), (review_followups, followup_rows)):
             if rows:

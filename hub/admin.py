@@ -22,6 +22,8 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin followups                          the open 差评整改 follow-ups
     ./hallq admin followups 3 callback 已电话回访，群众反映等候久
     ./hallq admin followups 3 appeal 评价人误按；监控可查     then: 3 upheld|rejected 理由
+    ./hallq admin ranking 2026-11-16 BDC quality 17 窗口前排队时间长   周通报: a week's points
+    ./hallq admin ranking 2026-11-16 BDC quality full 复核无误          back to full points
 
 A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
 `2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.settings import HubSettings
+from hub.weekly_ranking import SHEET
 
 GRADES = {"非常满意": "very_satisfied", "满意": "satisfied", "基本满意": "basic",
           "不满意": "unsatisfied", "非常不满意": "very_unsatisfied",
@@ -157,6 +160,18 @@ def followup_command(url: str, args: list[str], who: str) -> None:
     print(f"已记录：{STEP_ZH[args[1]]}")
 
 
+def ranking_command(url: str, ns: argparse.Namespace) -> None:
+    """A manager's points for an item of a department's week (周通报)."""
+    try:
+        points = None if ns.points in ("full", "满分") else float(ns.points)
+    except ValueError:
+        raise AdminError("分值应为数字，或 full（恢复满分）") from None
+    call(url, "POST", f"/ranking/{ns.week}/{ns.department}/{ns.item}",
+         {"points": points, "note": " ".join(ns.note), "who": ns.who})
+    print(f"已录入{ns.week}这一周 {ns.department} 的{ns.item}："
+          f"{'满分' if points is None else f'{points:g} 分'}；周通报：{url}/ranking?week={ns.week}")
+
+
 def appointments(url: str, verb: str, target: str, rest: list[str], who: str) -> None:
     """The managers' appointment actions, on the hub's settings API."""
     if verb == "check-in":
@@ -217,11 +232,23 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("args", nargs="*", metavar="[ID callback|investigation|handling|measures|"
                    "result|appeal|upheld|rejected TEXT]")
     f.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
+    k = sub.add_parser("ranking", help="周通报: a manager's points for an item of a department's "
+                       "week; the 好差评 item is computed")
+    k.add_argument("week", help="the week's Monday, YYYY-MM-DD")
+    k.add_argument("department", help="the department's code, e.g. BDC")
+    k.add_argument("item", choices=[i.key for i in SHEET if not i.computed],
+                   help="; ".join(f"{i.key} {i.name}" for i in SHEET if not i.computed))
+    k.add_argument("points", help="the points, or full (back to full points)")
+    k.add_argument("note", nargs="+", help="why: written to the ranking and the audit log")
+    k.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     ns = parser.parse_args(argv)
     url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
     try:
         if ns.what == "followups":
             followup_command(url, ns.args, ns.who)
+            return 0
+        if ns.what == "ranking":
+            ranking_command(url, ns)
             return 0
         if ns.what == "reviews":
             answer = call(url, "POST", "/reviews/supplement", {

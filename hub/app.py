@@ -23,6 +23,7 @@ from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.appointments_page import appointments_page
 from hub.web.booking_pages import BookingPages
+from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
 from hub.web.server import WebServer
 from hub.web.settings_api import settings_api
@@ -84,7 +85,11 @@ class Hub:
                                          appointments_page(self.engine, self.clock,
                                                            self.catalogue.hall_name),
                                          reviews_page(self.engine, self.clock,
-                                                      self.catalogue.hall_name)])
+                                                      self.catalogue.hall_name,
+                                                      settings.reviews),
+                                         ranking_page(self.engine, self.clock,
+                                                      self.catalogue.hall_name,
+                                                      settings.reviews)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later

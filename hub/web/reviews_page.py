@@ -1,26 +1,28 @@
-"""好差评 on the dashboard (/reviews): this month's figures per window, the latest reviews,
-and the bad reviews' follow-ups (差评整改) with their deadlines, overdue ones in red.
-Read-only; the steps are entered with `./hallq admin followups` until staff accounts exist
-(issue 9). The reviewer is never shown."""
+"""好差评 on the dashboard (/reviews): this month's figures per window (hub/review_scores.py),
+the latest reviews, and the bad reviews' follow-ups (差评整改) with their deadlines, overdue
+ones in red. Read-only; the steps are entered with `./hallq admin followups` until staff
+accounts exist (issue 9). The reviewer is never shown."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, render_template
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, select
 
 from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import review_followups, reviews, services
 from hub.followups import STEP_ZH, STEPS, rates
+from hub.review_scores import figures
+from hub.rules import ReviewRules
 from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH
 
 CHANNEL_ZH = {"window": "窗口评价器", "phone": "手机扫码", "call": "电话补评", "sms": "短信补评",
               "default": "默认评价"}
 
 
-def reviews_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
+def reviews_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRules) -> Blueprint:
     bp = Blueprint("reviews_page", __name__)
     reader = make_reader(engine)
 
@@ -28,17 +30,14 @@ def reviews_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
     def page() -> tuple[str, int]:
         now = clock.now()
         today = clock.service_day(now)
-        since = month_start(clock, now)
-        good = case((reviews.c.grade.in_(tuple(BAD_GRADES)), 0), else_=1)
+        since = clock.day_start(today.replace(day=1))
+        until = now + timedelta(seconds=1)
         with reader.connect() as conn:
-            windows = conn.execute(
-                select(reviews.c.window_number, func.count(), func.sum(good))
-                .where(reviews.c.created_at >= since)
-                .group_by(reviews.c.window_number).order_by(reviews.c.window_number)).all()
+            windows = figures(conn, since, until, "window") + figures(conn, since, until, "hall")
             latest = conn.execute(
                 select(reviews, services.c.name.label("service_name"))
                 .join(services, services.c.code == reviews.c.service_code)
-                .order_by(reviews.c.id.desc()).limit(30)).all()
+                .order_by(reviews.c.created_at.desc(), reviews.c.id.desc()).limit(30)).all()
             open_rows = conn.execute(
                 select(review_followups, reviews.c.grade, reviews.c.reason,
                        reviews.c.window_number, services.c.name.label("service_name"))
@@ -47,19 +46,13 @@ def reviews_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
                              .join(services, services.c.code == reviews.c.service_code))
                 .where(review_followups.c.closed_at.is_(None))
                 .order_by(review_followups.c.deadline)).all()
-            month = rates(conn, since, now + timedelta(seconds=1))
+            month = rates(conn, since, until)
         return render_template(
             "reviews.html", hall_name=hall_name, today=today, windows=windows, latest=latest,
             followups=[(r, next((s for s in STEPS if getattr(r, s) is None), None))
                        for r in open_rows], month=month, grade_zh=GRADE_ZH,
             stars=GRADE_STARS, channel_zh=CHANNEL_ZH, step_zh=STEP_ZH, bad=BAD_GRADES,
-            local=clock.local), 200
+            local=clock.local, line=rules.bad_share_line), 200
 
     return bp
 
-
-def month_start(clock: Clock, now: datetime) -> datetime:
-    """The first moment of the hall's month, naive UTC as stored."""
-    local = clock.local(now)
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first - (first.utcoffset() or timedelta())).replace(tzinfo=None)

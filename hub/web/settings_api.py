@@ -1,5 +1,6 @@
 """The settings API: the window–service matrix and the calendar, changed while the hall runs,
-and the managers' appointment actions (confirm, excuse a no-show, lift a blacklisting).
+the managers' appointment actions (confirm, excuse a no-show, lift a blacklisting), review
+follow-ups, and the points of the weekly ranking (周通报).
 
 JSON in and out, one error shape (`{"ok": false, "code": ..., "message": 中文}`).
 Until staff accounts exist (the dashboard issue), it answers only to the hub machine
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
-from hub import appointment_admin, audit, followups
+from hub import appointment_admin, audit, followups, weekly_ranking
 from hub.context import HallContext
 from hub.db.schema import review_followups, reviews, services
 from hub.handlers.reviews import supplementary_review
@@ -67,6 +68,12 @@ class FollowupBody(_Body):
 
 
 class WhoBody(_Body):
+    who: str = Field(min_length=1, max_length=50)
+
+
+class RankingScoreBody(_Body):
+    points: float | None  # None: back to the item's full points
+    note: str = Field(min_length=1, max_length=200)
     who: str = Field(min_length=1, max_length=50)
 
 
@@ -234,6 +241,18 @@ def settings_api(live: LiveSettings) -> Blueprint:
             audit.record(conn, c.clock.now(), b.who, f"followup.{action}", str(followup),
                          None, None, b.text[:200])
         run(job)
+        return jsonify(ok=True)
+
+    @bp.post("/ranking/<week>/<department>/<item>")
+    def ranking_score(week: str, department: str, item: str) -> Response:
+        """周通报: a manager's points for an item of a department's week, with the reason."""
+        b = body(RankingScoreBody)
+        try:
+            monday = date.fromisoformat(week)
+        except ValueError:
+            raise UserError(ErrorCode.BAD_DATE, week) from None
+        run(lambda conn: weekly_ranking.set_score(conn, monday, department, item, b.points,
+                                                  b.note, b.who, ctx().clock.now()))
         return jsonify(ok=True)
 
     @bp.post("/blacklist/<int:entry>/lift")

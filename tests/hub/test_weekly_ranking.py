@@ -55,29 +55,32 @@ def cases(window: int, service: str, grades: list[Grade | None], channel: str = 
             for i, g in enumerate(grades)]
 
 
+FIXTURE_WEEK = [
+    *cases(5, "GA_HJQY", ["very_satisfied"] * 15 + ["satisfied", "unsatisfied", "unsatisfied",
+                                                     None, None], staff_no="S051", upheld=17),
+    *cases(6, "GA_SFZHL", ["satisfied"] * 8, channel="phone", day=date(2026, 11, 18)),
+    *cases(6, "GA_SFZHL", ["satisfied"] * 2, channel="default", day=date(2026, 11, 18)),
+    *cases(7, "BDC_ZYDJ", ["very_satisfied"] * 7 + ["very_unsatisfied"] * 3),
+    *cases(7, "BDC_ZYDJ", ["very_unsatisfied"], day=date(2026, 11, 23), hour=0, minute=10),
+    *cases(9, "SW_FPLY", ["satisfied", "satisfied", None, None]),
+    *cases(9, "SW_FPLY", ["satisfied"], day=date(2026, 11, 22), hour=23, minute=30),
+    *cases(5, "GA_HJQY", ["very_satisfied"] * 4, day=date(2026, 11, 10)),
+    *cases(5, "GA_HJQY", ["very_satisfied"], day=date(2026, 10, 12)),
+]
+# the managers' entries of the fixture week: (department, item, points, note)
+FIXTURE_SCORES = [("BDC", "quality", 17.0, "窗口前排队时间长，群众来回跑"),
+                  ("SW", "bonus", 5.0, "群众赠送锦旗")]
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     e = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     migrate(e)
     with e.begin() as conn:
         sync_catalogue(conn, load_catalogue(), datetime(2026, 11, 1))
-        write_cases(conn, [
-            *cases(5, "GA_HJQY", ["very_satisfied"] * 15 + ["satisfied", "unsatisfied",
-                                                             "unsatisfied", None, None],
-                   staff_no="S051", upheld=17),
-            *cases(6, "GA_SFZHL", ["satisfied"] * 8, channel="phone", day=date(2026, 11, 18)),
-            *cases(6, "GA_SFZHL", ["satisfied"] * 2, channel="default", day=date(2026, 11, 18)),
-            *cases(7, "BDC_ZYDJ", ["very_satisfied"] * 7 + ["very_unsatisfied"] * 3),
-            *cases(7, "BDC_ZYDJ", ["very_unsatisfied"], day=date(2026, 11, 23), hour=0,
-                   minute=10),
-            *cases(9, "SW_FPLY", ["satisfied", "satisfied", None, None]),
-            *cases(9, "SW_FPLY", ["satisfied"], day=date(2026, 11, 22), hour=23, minute=30),
-            *cases(5, "GA_HJQY", ["very_satisfied"] * 4, day=date(2026, 11, 10)),
-            *cases(5, "GA_HJQY", ["very_satisfied"], day=date(2026, 10, 12)),
-        ])
-        set_score(conn, MONDAY, "BDC", "quality", 17, "窗口前排队时间长，群众来回跑", "张主任",
-                  at(MONDAY))
-        set_score(conn, MONDAY, "SW", "bonus", 5, "群众赠送锦旗", "张主任", at(MONDAY))
+        write_cases(conn, FIXTURE_WEEK)
+        for department, item, points, note in FIXTURE_SCORES:
+            set_score(conn, MONDAY, department, item, points, note, "张主任", at(MONDAY))
     yield e
     e.dispose()
 
