@@ -104,27 +104,28 @@ def _ranking_sheet(sheet: Worksheet, hall_name: str, week: Week, rules: ReviewRu
 def _details_sheet(sheet: Worksheet, hall_name: str, week: Week, rules: ReviewRules) -> None:
     header = ["窗口单位", "办件量", "评价量", "评价覆盖率", "好评率", "主动评价好评率",
               "无评价率", "差评数", "差评占比", f"超过{rules.bad_share_line:.0%}的差评数",
-              "好差评得分"]
+              "好差评得分", "满意度"]
     rows: list[list[object]] = []
     for r in week.rows:
         f = r.figures
         if f is None:
-            rows.append([r.name, 0, 0, None, None, None, None, 0, None, 0, r.points["reviews"]])
+            rows.append([r.name, 0, 0, None, None, None, None, 0, None, 0, r.points["reviews"],
+                         None])
             continue
         rows.append([r.name, f.cases, f.reviews, f.coverage, f.good_rate, f.active_good_rate,
                      f.no_review_rate, f.bad, f.bad_share, f.bad_over_line(rules.bad_share_line),
-                     r.points["reviews"]])
+                     r.points["reviews"], _round(f.satisfaction)])
     _table(sheet, f"{hall_name}“好差评”情况", week.title, header, rows,
-           [24, 10, 10, 12, 10, 14, 10, 10, 10, 14, 12])
+           [24, 10, 10, 12, 10, 14, 10, 10, 10, 14, 12, 10])
     _percent(sheet, [4, 5, 6, 7, 9], len(rows))
 
 
 def _windows_sheet(sheet: Worksheet, hall_name: str, week: Week) -> None:
-    header = ["窗口", "办件量", "评价量", "评价覆盖率", "好评率", "差评数"]
-    rows: list[list[object]] = [[w.label, w.cases, w.reviews, w.coverage, w.good_rate, w.bad]
-                                for w in week.windows]
+    header = ["窗口", "办件量", "评价量", "评价覆盖率", "好评率", "差评数", "满意度"]
+    rows: list[list[object]] = [[w.label, w.cases, w.reviews, w.coverage, w.good_rate, w.bad,
+                                 _round(w.satisfaction)] for w in week.windows]
     _table(sheet, f"{hall_name}各窗口办件量与满意度", week.title, header, rows,
-           [30, 10, 10, 12, 10, 10])
+           [30, 10, 10, 12, 10, 10, 10])
     _percent(sheet, [4, 5], len(rows))
     if not rows:
         return
@@ -163,3 +164,7 @@ def _change(row: MonthRow) -> str:
         return "—"
     change = row.last_rank - row.rank
     return "持平" if change == 0 else f"{'上升' if change > 0 else '下降'}{abs(change)}位"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

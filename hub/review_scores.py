@@ -11,7 +11,9 @@ given (a supplementary review on Monday belongs to Friday's case). Following GB/
   reviews, 默认评价 included;
 - 主动评价好评率 `active_good_rate`: the same, of the reviews the person gave;
 - 差评占比 `bad_share`: bad reviews of all counted reviews, against the 5 % line of the
-  score sheet (`ReviewRules.bad_share_line`).
+  score sheet (`ReviewRules.bad_share_line`);
+- 满意度 `satisfaction`: the counted reviews' average points (`ReviewRules.grade_points`:
+  100, 80, 60, 40, 0 by default), 0-100; village stations aim at 98 (seed 004).
 
 A bad review whose appeal the hall upheld (a mistaken or malicious review, hub/followups.py)
 is not counted in the grade figures; the person still reviewed, so it keeps its coverage.
@@ -20,6 +22,7 @@ is not counted in the grade figures; the person still reviewed, so it keeps its 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -27,7 +30,8 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
 from hub.db.schema import cases, review_followups, reviews, services, staff, windows
-from protocol.messages import BAD_GRADES
+from hub.rules import GRADE_POINTS
+from protocol.messages import BAD_GRADES, Grade
 
 By = Literal["window", "staff", "department", "hall"]
 BY_ZH: dict[By, str] = {"window": "窗口", "staff": "工作人员", "department": "窗口单位",
@@ -45,6 +49,11 @@ class Figures:
     good: int
     active_good: int
     bad: int
+    points: int = 0  # the counted reviews' grade points, summed
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.points / self.reviews if self.reviews else None
 
     @property
     def coverage(self) -> float | None:
@@ -71,7 +80,8 @@ class Figures:
         return max(0, self.bad - math.floor(line * self.reviews + 1e-9))
 
 
-def figures(conn: Connection, since: datetime, until: datetime, by: By) -> list[Figures]:
+def figures(conn: Connection, since: datetime, until: datetime, by: By,
+            grade_points: Mapping[Grade, int] = GRADE_POINTS) -> list[Figures]:
     """The figures of the cases finished in [since, until) (naive UTC), one per `by`, in
     order of key; windows, staff and departments without a case are left out."""
     counted = and_(reviews.c.id.is_not(None),
@@ -92,7 +102,10 @@ def figures(conn: Connection, since: datetime, until: datetime, by: By) -> list[
     query = (select(key.label("key"), label.label("label"), func.count(cases.c.id),
                     count(reviews.c.id.is_not(None), active), count(counted),
                     count(counted, active), count(counted, good), count(counted, active, good),
-                    count(counted, ~good))
+                    count(counted, ~good),
+                    func.coalesce(func.sum(case((counted, case(
+                        *((reviews.c.grade == g, p) for g, p in grade_points.items()),
+                        else_=0)), else_=0)), 0))
              .select_from(cases.join(services, services.c.code == cases.c.service_code)
                           .outerjoin(reviews, reviews.c.case_id == cases.c.id)
                           .outerjoin(review_followups,
@@ -107,7 +120,7 @@ def figures(conn: Connection, since: datetime, until: datetime, by: By) -> list[
     rows = conn.execute(query).all()
     return [Figures(key=str(r[0]), label=_label(by, r[0], r[1]), cases=int(r[2]),
                     reviewed=int(r[3]), reviews=int(r[4]), active=int(r[5]), good=int(r[6]),
-                    active_good=int(r[7]), bad=int(r[8]))
+                    active_good=int(r[7]), bad=int(r[8]), points=int(r[9]))
             for r in rows if int(r[2])]
 
 

@@ -100,7 +100,8 @@ def week(conn: Connection, clock: Clock, rules: ReviewRules, monday: date, *,
     """The ranking of the week of `monday`; `with_windows` adds the windows' figures."""
     monday = monday_of(monday)
     since, until = clock.day_start(monday), clock.day_start(monday + timedelta(days=7))
-    by_department = {f.key: f for f in figures(conn, since, until, "department")}
+    by_department = {f.key: f for f in figures(conn, since, until, "department",
+                                               rules.grade_points)}
     names = {r.department_code: r.department_name for r in conn.execute(
         select(services.c.department_code, services.c.department_name).distinct())}
     entered: dict[str, dict[str, tuple[float, str]]] = {}
@@ -121,7 +122,8 @@ def week(conn: Connection, clock: Clock, rules: ReviewRules, monday: date, *,
             for code, points, notes in order]
     idle = [names[code] for code in sorted(names.keys() - by_department.keys() - entered.keys())]
     return Week(monday=monday, rows=rows, idle=idle,
-                windows=figures(conn, since, until, "window") if with_windows else [])
+                windows=(figures(conn, since, until, "window", rules.grade_points)
+                         if with_windows else []))
 
 
 @dataclass(frozen=True)

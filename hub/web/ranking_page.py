@@ -44,7 +44,7 @@ def ranking_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
             result = week(conn, clock, rules, monday)
             months = month(conn, clock, rules, monday.year, monday.month, until=today)
             detail = figures(conn, clock.day_start(monday),
-                             clock.day_start(monday + timedelta(days=7)), by)
+                             clock.day_start(monday + timedelta(days=7)), by, rules.grade_points)
         return render_template(
             "ranking.html", hall_name=hall_name, week=result, months=months, sheet=SHEET,
             rules=rules, by=by, by_zh=BY_ZH, detail=detail, current=monday_of(today) == monday,

@@ -33,7 +33,8 @@ def reviews_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
         since = clock.day_start(today.replace(day=1))
         until = now + timedelta(seconds=1)
         with reader.connect() as conn:
-            windows = figures(conn, since, until, "window") + figures(conn, since, until, "hall")
+            windows = [*figures(conn, since, until, "window", rules.grade_points),
+                       *figures(conn, since, until, "hall", rules.grade_points)]
             latest = conn.execute(
                 select(reviews, services.c.name.label("service_name"))
                 .join(services, services.c.code == reviews.c.service_code)

@@ -86,6 +86,7 @@ def test_the_excel_file_has_the_same_numbers(ranked_hub: Hub) -> None:
     assert ga[:3] == ["县公安局", 30, 27]
     assert ga[3] == pytest.approx(26 / 30) and ga[5] == pytest.approx(0.96)
     assert details["D5"].number_format == "0.0%"
+    assert ga[11] == 89.6  # 满意度: 2420 points over 27 reviews
     windows = book["各窗口"]
     assert [cells(windows, r)[:3] for r in range(4, 8)] == [
         ["5号窗口 公安户政", 20, 17], ["6号窗口 公安户政（居民身份证）", 10, 10],

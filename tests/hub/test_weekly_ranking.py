@@ -103,6 +103,8 @@ def test_department_figures_match_the_hand_count(conn: Connection) -> None:
     assert ga.active_good_rate == pytest.approx(0.96)
     assert ga.bad_share == pytest.approx(1 / 27)
     assert ga.bad_over_line(0.05) == 0
+    # 15 × 100 + 80 + 40 (one 不满意 counted) + 8 × 80 + 2 × 80 (默认评价), of 27
+    assert ga.satisfaction == pytest.approx(2420 / 27)
     bdc = week_figures["BDC"]
     assert (bdc.cases, bdc.bad, bdc.bad_over_line(0.05)) == (10, 3, 3)
     assert week_figures["SW"].coverage == pytest.approx(0.6)
