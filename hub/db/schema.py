@@ -233,6 +233,7 @@ reviews = Table(
     Column("service_code", String(32), ForeignKey("services.code"), nullable=False),
     Column("staff_no", String(16), nullable=True),
     Column("created_at", DateTime, nullable=False),
+    Index("ix_reviews_created", "created_at"),  # the latest reviews, a period's rates
 )
 
 # 预约: appointments booked on a phone, by staff or through the API. The person is kept
