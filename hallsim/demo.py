@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, func, select
 from caller_display.main_screen import Call, MainScreen, window_text
 from hallsim.broker import Broker, free_port
 from hallsim.devices import SimKiosk, SimWindow
+from hub import admin
 from hub.app import Hub
 from hub.booking import book, slots
 from hub.db.schema import appointments, cases, ticket_events, tickets
@@ -79,6 +81,24 @@ def port_or_free(port: int) -> int:
             return port
         except OSError:
             return free_port()
+
+
+DEMO_USER = "demo"
+
+
+def demo_account(url: str) -> str:
+    """The demo's dashboard account (系统管理员) with a new random password each run: a
+    real hall makes its own with `./hallq admin accounts add`; none comes by default."""
+    password = secrets.token_urlsafe(9)
+    known = {a["username"] for a in admin.call(url, "GET", "/accounts")["accounts"]}
+    if DEMO_USER in known:  # made by an earlier run in the same data directory
+        admin.call(url, "POST", f"/accounts/{DEMO_USER}/password",
+                   {"password": password, "who": "hallq demo"})
+    else:
+        admin.call(url, "POST", "/accounts", {"username": DEMO_USER, "name": "演示管理员",
+                                             "role": "admin", "password": password,
+                                             "who": "hallq demo"})
+    return password
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -167,8 +187,10 @@ def main(argv: list[str] | None = None) -> None:
             {"PLAYER": "file", "CLIPS_DIR": str(args.workdir / "voice"),
              "WAV_DIR": str(args.workdir / "announcements"),
              "HALL_NAME": hub.catalogue.hall_name}))
+    password = demo_account(hub.dashboard_url)
     print(f"HallQ 模拟大厅已启动：{hub.catalogue.hall_name}")
-    print(f"  管理看板 dashboard: {hub.dashboard_url}")
+    print(f"  管理看板 dashboard: {hub.dashboard_url}  用户名 {DEMO_USER}  密码 {password}"
+          "（本次演示随机生成）")
     print(f"  MQTT broker: 127.0.0.1:{broker.port}   数据目录: {args.workdir}")
     print(f"  {len(kiosks)} 台取号机, {len(windows)} 个窗口: "
           + "、".join(w.name for w in windows))

@@ -24,6 +24,10 @@ so a change takes effect at once, with the same checks as the dashboard will hav
     ./hallq admin followups 3 appeal 评价人误按；监控可查     then: 3 upheld|rejected 理由
     ./hallq admin ranking 2026-11-16 BDC quality 17 窗口前排队时间长   周通报: a week's points
     ./hallq admin ranking 2026-11-16 BDC quality full 复核无误          back to full points
+    ./hallq admin accounts                           the dashboard's accounts
+    ./hallq admin accounts add zhang --role admin --name 张主任   asks for the password twice
+    ./hallq admin accounts add li --role department --department GA --name 李科长
+    ./hallq admin accounts password zhang | disable li | enable li
 
 A holidays file has one line per day or span: `2027-02-06..2027-02-12 off 春节`,
 `2027-02-14 work 春节调休` (off/休, work/班); `#` starts a comment. It is entered
@@ -42,6 +46,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hub.accounts import ROLE_ZH
 from hub.settings import HubSettings
 from hub.weekly_ranking import SHEET
 
@@ -172,6 +177,46 @@ def ranking_command(url: str, ns: argparse.Namespace) -> None:
           f"{'满分' if points is None else f'{points:g} 分'}；周通报：{url}/ranking?week={ns.week}")
 
 
+ROLES = tuple(ROLE_ZH)
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line on stdin (scripts), or typed twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("新密码（至少8位）：")
+    if getpass.getpass("再输入一次：") != first:
+        raise AdminError("两次输入的密码不一致")
+    return first
+
+
+def accounts_command(url: str, ns: argparse.Namespace) -> None:
+    """List the dashboard's accounts, add one, change a password, disable or enable."""
+    if ns.verb is None:
+        for a in call(url, "GET", "/accounts")["accounts"]:
+            state = "" if a["active"] else "【已停用】"
+            print(f"{a['username']:<16} {state}{a['name']} {a['role_zh']} {a['department'] or ''}")
+        return
+    if ns.username is None:
+        raise AdminError(f"用法：accounts {ns.verb} 用户名")
+    if ns.verb == "add":
+        if not ns.role or not ns.name:
+            raise AdminError("请用 --role 指定角色（" + "、".join(ROLES) + "），用 --name 填写姓名")
+        answer = call(url, "POST", "/accounts", {
+            "username": ns.username, "name": ns.name, "role": ns.role,
+            "department": ns.department, "password": read_password(ns.password_stdin),
+            "who": ns.who})
+        print(f"已开设账号 {answer['username']}（{answer['role_zh']}），请用它登录管理看板 {url}")
+    elif ns.verb == "password":
+        call(url, "POST", f"/accounts/{ns.username}/password",
+             {"password": read_password(ns.password_stdin), "who": ns.who})
+        print(f"{ns.username} 的密码已更改，该账号已登录的地方需重新登录")
+    else:
+        call(url, "POST", f"/accounts/{ns.username}/active",
+             {"active": ns.verb == "enable", "who": ns.who})
+        print(f"{ns.username} 已{'启用' if ns.verb == 'enable' else '停用'}")
+
+
 def appointments(url: str, verb: str, target: str, rest: list[str], who: str) -> None:
     """The managers' appointment actions, on the hub's settings API."""
     if verb == "check-in":
@@ -241,6 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("points", help="the points, or full (back to full points)")
     k.add_argument("note", nargs="+", help="why: written to the ranking and the audit log")
     k.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
+    u = sub.add_parser("accounts", help="the dashboard's accounts: list, add, password, "
+                       "disable, enable (each written to the audit log)")
+    u.add_argument("verb", nargs="?", choices=["add", "password", "disable", "enable"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--role", choices=ROLES)
+    u.add_argument("--name", help="the person's name, shown on the dashboard")
+    u.add_argument("--department", help="for --role department: the department's code")
+    u.add_argument("--password-stdin", action="store_true",
+                   help="read the password from one line on stdin instead of asking")
+    u.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     ns = parser.parse_args(argv)
     url = ns.url or f"http://127.0.0.1:{HubSettings().http_port}"
     try:
@@ -249,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if ns.what == "ranking":
             ranking_command(url, ns)
+            return 0
+        if ns.what == "accounts":
+            accounts_command(url, ns)
             return 0
         if ns.what == "reviews":
             answer = call(url, "POST", "/reviews/supplement", {

@@ -14,6 +14,7 @@ from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
 from hub.forwarder import Forwarder
+from hub.hall_keys import hall_key
 from hub.handlers.reviews import review_on_phone
 from hub.handlers.tickets import hand_over_by_phone
 from hub.issuing import IssuingRules
@@ -22,6 +23,7 @@ from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.appointments_page import appointments_page
+from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
@@ -73,23 +75,23 @@ class Hub:
                                         self.catalogue.hall_name, opened=self._opened_on_phone,
                                         review=self._review_on_phone,
                                         review_reasons=settings.reviews.bad_review_reasons)
-        self.web = create_web_app(self.feed, hall_name=self.catalogue.hall_name,
-                                  away_limit_minutes=settings.rules.away_limit_minutes,
-                                  alert_wait_minutes=settings.rules.alert_wait_minutes,
-                                  alert_queue_length=settings.rules.alert_queue_length,
-                                  warnings=self.warnings, settings=settings_api(self.live),
-                                  ticket_page=self.ticket_pages.blueprint(),
-                                  pages=[BookingPages(self.consumer.run,
-                                                      lambda: self.consumer.ctx,
-                                                      lambda: catalogue_state).blueprint(),
-                                         appointments_page(self.engine, self.clock,
-                                                           self.catalogue.hall_name),
-                                         reviews_page(self.engine, self.clock,
-                                                      self.catalogue.hall_name,
-                                                      settings.reviews),
-                                         ranking_page(self.engine, self.clock,
-                                                      self.catalogue.hall_name,
-                                                      settings.reviews)])
+        with self.engine.begin() as conn:
+            session_key = hall_key(conn, "web_session", self.clock.now())
+        auth = Auth(self.engine, self.consumer.run, self.clock, session_key,
+                    secure_cookies=(settings.public_url or "").startswith("https://"))
+        hall_name = self.catalogue.hall_name
+        self.web = create_web_app(
+            self.feed, auth, hall_name=hall_name,
+            away_limit_minutes=settings.rules.away_limit_minutes,
+            alert_wait_minutes=settings.rules.alert_wait_minutes,
+            alert_queue_length=settings.rules.alert_queue_length,
+            warnings=self.warnings, settings=settings_api(self.live),
+            public=[self.ticket_pages.blueprint(),
+                    BookingPages(self.consumer.run, lambda: self.consumer.ctx,
+                                 lambda: catalogue_state).blueprint()],
+            pages=[appointments_page(self.engine, self.clock, hall_name),
+                   reviews_page(self.engine, self.clock, hall_name, settings.reviews),
+                   ranking_page(self.engine, self.clock, hall_name, settings.reviews)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as clock_time
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import paho.mqtt.client as mqtt
+import requests
+from flask.testing import FlaskClient
 from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from hallsim.broker import Broker
+from hub import accounts
 from hub.app import Hub
 from hub.appointment_codes import KEY_NAME, AppointmentCode, new_appointment_id, sign
+from hub.catalogue import load_catalogue
+from hub.catalogue_sync import sync_catalogue
+from hub.clock import Clock
+from hub.db.engine import make_engine, migrate
 from hub.db.schema import appointments, tickets
 from hub.hall_keys import hall_key
+from hub.web.auth import Auth
 from protocol import topics
 from protocol.link import new_client
 from protocol.messages import AnyReply, parse_reply
@@ -135,3 +145,60 @@ class Seen(Generic[T]):
             ok = self._cond.wait_for(lambda: len(found()) >= count, timeout)
         assert ok, f"no #{count} passed the check after #{after}; got {self.items[after:]}"
         return found()[count - 1]
+
+
+PASSWORD = "Hall-pass-2026"  # every test account's; not among the common ones
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_account(engine: Engine, username: str = "manager", role: str = "manager",
+                 department: str | None = None) -> None:
+    """A dashboard account, straight into the hub's database (as `./hallq admin accounts
+    add` would, through the same function)."""
+    with engine.begin() as conn:
+        accounts.add(conn, username, f"测试{username}", role, department, PASSWORD, "test",
+                     datetime(2026, 11, 24, 1, 0))
+
+
+def csrf_token(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def signed_in(base_url: str, username: str = "manager") -> requests.Session:
+    """A browser-like session signed in to the dashboard at `base_url`."""
+    s = requests.Session()
+    form = s.get(f"{base_url.rstrip('/')}/signin", timeout=10).text
+    answer = s.post(f"{base_url.rstrip('/')}/signin", timeout=10, allow_redirects=False,
+                    data={"username": username, "password": PASSWORD, "next": "/",
+                          "csrf_token": csrf_token(form)})
+    assert answer.status_code == 302, answer.text
+    return s
+
+
+def signed_in_client(hub: Hub, username: str = "manager", role: str = "manager",
+                     department: str | None = None) -> FlaskClient:
+    """The hub's Flask test client, signed in as a new account of `role`."""
+    make_account(hub.engine, username, role, department)
+    client = hub.web.test_client()
+    form = client.get("/signin").get_data(as_text=True)
+    answer = client.post("/signin", data={"username": username, "password": PASSWORD,
+                                          "next": "/", "csrf_token": csrf_token(form)})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client
+
+
+def standalone_auth(db: Path) -> Auth:
+    """The dashboard's sign-in on a database file of its own, with a "manager" account:
+    for tests of the dashboard app without a whole hub."""
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    with engine.begin() as conn:
+        sync_catalogue(conn, load_catalogue(), datetime(2026, 11, 24, 1, 0))
+    make_account(engine)
+
+    def run(job: Callable[[Connection], Any]) -> Any:
+        with engine.begin() as conn:
+            return job(conn)
+    return Auth(engine, run, Clock("Asia/Shanghai"), b"k" * 32)

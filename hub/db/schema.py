@@ -364,3 +364,21 @@ ranking_scores = Table(
     Column("entered_by", String(50), nullable=False),
     Column("entered_at", DateTime, nullable=False),
 )
+
+# The dashboard's accounts (hub/accounts.py): who signs in, with which role, for which
+# department. The password only as a slow hash (argon2id); `session_version` rises when
+# the password changes or the account is disabled, ending its sessions everywhere.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(50), nullable=False),
+    Column("role", String(12), nullable=False),  # admin, manager, department, guide, viewer
+    Column("department_code", String(8), nullable=True),  # a department lead's department
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("session_version", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)

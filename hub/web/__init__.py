@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, render_template
 
 from hub.state_feed import StateFeed
+from hub.web.auth import Auth
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +30,25 @@ TOTALS = (
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
-def create_web_app(feed: StateFeed, *, hall_name: str, keepalive_s: float = KEEPALIVE_S,
-                   away_limit_minutes: int = 3, alert_wait_minutes: int = 30,
-                   alert_queue_length: int = 20, warnings: Callable[[], list[str]] | None = None,
-                   settings: Blueprint | None = None, ticket_page: Blueprint | None = None,
+def create_web_app(feed: StateFeed, auth: Auth, *, hall_name: str,
+                   keepalive_s: float = KEEPALIVE_S, away_limit_minutes: int = 3,
+                   alert_wait_minutes: int = 30, alert_queue_length: int = 20,
+                   warnings: Callable[[], list[str]] | None = None,
+                   settings: Blueprint | None = None, public: Sequence[Blueprint] = (),
                    pages: Sequence[Blueprint] = ()) -> Flask:
-    """The dashboard app, showing the live state held by `feed`.
+    """The dashboard app, showing the live state held by `feed`, behind `auth`'s sign-in.
 
     A window away longer than `away_limit_minutes` is shown red (002 annex 1 §6).
-    `ticket_page` serves each ticket's page on the citizens' phones (ticket_page.py),
-    `pages` are more: the booking pages and API (booking_pages.py), 预约管理
-    (appointments_page.py).
+    `public` serve citizens without an account: the ticket's page on their phones
+    (ticket_page.py), the booking pages and API (booking_pages.py); `settings` answers
+    only to the hub machine (settings_api.py); `pages` are the managers' (预约管理, 好差评,
+    周通报, …), each view with the roles it allows (hub/web/auth.py).
     """
     app = Flask(__name__)
-    for blueprint in (settings, ticket_page, *pages):
+    for blueprint in (settings, *public, *pages):
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    auth.install(app, hall_name, [*public, *([settings] if settings else [])])
 
     @app.get("/")
     def dashboard() -> str:

@@ -26,6 +26,7 @@ from hub.appointment_codes import KEY_NAME, PREFIX, AppointmentCode, Refusal, ve
 from hub.context import HallContext
 from hub.hall_keys import hall_key
 from hub.qr_image import qr_png, qr_svg
+from hub.web.auth import signed_in_role
 from hub.web.private import private
 from protocol.errors import ZH, ErrorCode, UserError
 from protocol.messages import CatalogueState, ServiceInfo
@@ -43,6 +44,9 @@ STATUS_ZH = {"booked": "预约成功", "pending": "待工作人员确认", "refu
 
 def day_zh(day: date) -> str:
     return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+STAFF_BOOKING_ROLES = ("admin", "manager", "guide")
 
 
 class BookingPages:
@@ -128,8 +132,11 @@ class BookingPages:
         bp = Blueprint("booking", __name__)
 
         def staff_channel() -> bookings.Channel:
-            """电话预约 or 现场预约 when staff book for someone (the same pages, opened from
-            预约管理 with ?channel=phone|desk); else the citizen's own phone."""
+            """电话预约 or 现场预约 when staff signed in to the dashboard book for someone (the
+            same pages, opened from 预约管理 with ?channel=phone|desk); else, and for anybody
+            else, the citizen's own phone."""
+            if signed_in_role() not in STAFF_BOOKING_ROLES:
+                return "web"
             channel = request.args.get("channel", "")
             return "phone" if channel == "phone" else "desk" if channel == "desk" else "web"
 

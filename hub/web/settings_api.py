@@ -1,6 +1,6 @@
 """The settings API: the window–service matrix and the calendar, changed while the hall runs,
 the managers' appointment actions (confirm, excuse a no-show, lift a blacklisting), review
-follow-ups, and the points of the weekly ranking (周通报).
+follow-ups, the points of the weekly ranking (周通报), and the dashboard's accounts.
 
 JSON in and out, one error shape (`{"ok": false, "code": ..., "message": 中文}`).
 Until staff accounts exist (the dashboard issue), it answers only to the hub machine
@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
-from hub import appointment_admin, audit, followups, weekly_ranking
+from hub import accounts, appointment_admin, audit, followups, weekly_ranking
 from hub.context import HallContext
 from hub.db.schema import review_followups, reviews, services
 from hub.handlers.reviews import supplementary_review
@@ -74,6 +74,25 @@ class WhoBody(_Body):
 class RankingScoreBody(_Body):
     points: float | None  # None: back to the item's full points
     note: str = Field(min_length=1, max_length=200)
+    who: str = Field(min_length=1, max_length=50)
+
+
+class AccountBody(_Body):
+    username: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=50)
+    role: str = Field(max_length=12)
+    department: str | None = Field(None, max_length=8)
+    password: str = Field(max_length=128)
+    who: str = Field(min_length=1, max_length=50)
+
+
+class PasswordBody(_Body):
+    password: str = Field(max_length=128)
+    who: str = Field(min_length=1, max_length=50)
+
+
+class ActiveBody(_Body):
+    active: bool
     who: str = Field(min_length=1, max_length=50)
 
 
@@ -253,6 +272,36 @@ def settings_api(live: LiveSettings) -> Blueprint:
             raise UserError(ErrorCode.BAD_DATE, week) from None
         run(lambda conn: weekly_ranking.set_score(conn, monday, department, item, b.points,
                                                   b.note, b.who, ctx().clock.now()))
+        return jsonify(ok=True)
+
+    @bp.get("/accounts")
+    def account_list() -> Response:
+        """The dashboard's accounts (never their passwords)."""
+        return jsonify(ok=True, accounts=[
+            {"username": a.username, "name": a.display_name, "role": a.role,
+             "role_zh": a.role_zh, "department": a.department, "active": active}
+            for a, active in run(accounts.listing)])
+
+    @bp.post("/accounts")
+    def account_add() -> Response:
+        """A new account for the dashboard (the first one is made this way)."""
+        b = body(AccountBody)
+        made = run(lambda conn: accounts.add(conn, b.username, b.name, b.role, b.department,
+                                             b.password, b.who, ctx().clock.now()))
+        return jsonify(ok=True, username=made.username, role_zh=made.role_zh)
+
+    @bp.post("/accounts/<username>/password")
+    def account_password(username: str) -> Response:
+        b = body(PasswordBody)
+        run(lambda conn: accounts.set_password(conn, username, b.password, b.who,
+                                               ctx().clock.now()))
+        return jsonify(ok=True)
+
+    @bp.post("/accounts/<username>/active")
+    def account_active(username: str) -> Response:
+        b = body(ActiveBody)
+        run(lambda conn: accounts.set_active(conn, username, b.active, b.who,
+                                             ctx().clock.now()))
         return jsonify(ok=True)
 
     @bp.post("/blacklist/<int:entry>/lift")

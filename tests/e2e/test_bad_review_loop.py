@@ -11,7 +11,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-import requests
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -22,7 +21,7 @@ from hub.settings import HubSettings
 from protocol.messages import CaseFinished, ReviewRecorded, TicketCalled
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
-from tests.helpers import eventually
+from tests.helpers import eventually, make_account, signed_in
 from tests.hub.test_forwarder import Province
 
 
@@ -49,6 +48,8 @@ def hub(hub_settings: HubSettings, province: Province) -> Iterator[Hub]:
 def test_a_bad_review_goes_round_the_whole_loop(
         hub: Hub, province: Province, make_link: LinkFactory, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
+    make_account(hub.engine)
+    web = signed_in(hub.dashboard_url)
     machine = kiosk(make_link, tmp_path, hub)
     window = caller(make_link, 5)
     window.sign_in("S051", "123456")
@@ -58,7 +59,7 @@ def test_a_bad_review_goes_round_the_whole_loop(
     assert isinstance(window.finish(), CaseFinished)
     assert isinstance(window.review("very_unsatisfied", "服务态度不好"), ReviewRecorded)
 
-    reviews_page = requests.get(f"{hub.dashboard_url}/reviews", timeout=10).text
+    reviews_page = web.get(f"{hub.dashboard_url}/reviews", timeout=10).text
     for shown in ("待整改（1）", "非常不满意（服务态度不好）", "下一步：回访", "差评 1 条",
                   "整改率 0%"):
         assert shown in reviews_page, shown
@@ -71,7 +72,7 @@ def test_a_bad_review_goes_round_the_whole_loop(
         assert admin.main(["--url", hub.dashboard_url, "followups", str(followup), step, text,
                            "--who", "县公安局"]) == 0
     capsys.readouterr()
-    reviews_page = requests.get(f"{hub.dashboard_url}/reviews", timeout=10).text
+    reviews_page = web.get(f"{hub.dashboard_url}/reviews", timeout=10).text
     assert "待整改（0）" in reviews_page and "整改率 100%" in reviews_page
 
     def outbox_empty() -> bool:
@@ -86,10 +87,10 @@ def test_a_bad_review_goes_round_the_whole_loop(
         ("very_unsatisfied", "服务态度不好", 5)
     assert result["result"] == "群众表示认可" and result["callback"].startswith("已电话回访")
 
-    ranking = requests.get(f"{hub.dashboard_url}/ranking", timeout=10).text
+    ranking = web.get(f"{hub.dashboard_url}/ranking", timeout=10).text
     assert "2026年第48周" in ranking and "县公安局" in ranking
     assert "<strong>98</strong>" in ranking and "100.0% 超5%线" in ranking
-    book = load_workbook(BytesIO(requests.get(f"{hub.dashboard_url}/ranking/2026-11-23.xlsx",
+    book = load_workbook(BytesIO(web.get(f"{hub.dashboard_url}/ranking/2026-11-23.xlsx",
                                               timeout=10).content))
     row = [c.value for c in book["周通报"][4]]
     assert row[:4] == [1, "县公安局", 20, 18] and row[9] == 98

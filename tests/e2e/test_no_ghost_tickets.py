@@ -24,7 +24,7 @@ from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller
 from tests.escpos_reader import read_tickets
-from tests.helpers import eventually
+from tests.helpers import eventually, signed_in_client
 
 SERVICE = "GA_HJQY"  # 户口迁移 at window 5
 
@@ -77,7 +77,7 @@ def test_out_of_paper_shows_the_ticket_and_stops_printing(
     assert not kiosk.printing_offered
     eventually(lambda: (kiosk_row(hub) or {}).get("problem") == "打印机缺纸",
                what="the dashboard shows the kiosk out of paper")
-    page = hub.web.test_client().get("/").get_data(as_text=True)
+    page = signed_in_client(hub).get("/").get_data(as_text=True)
     assert "取号机 <span class=\"window-name\">kiosk-1</span>" in page and "打印机缺纸" in page
     assert status_of(hub, "A002")[0] == "pending"
     first = window.call_next()

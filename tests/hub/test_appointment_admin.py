@@ -20,6 +20,7 @@ from hub.no_shows import mark_no_shows
 from hub.rules import AppointmentRules
 from hub.settings import HubSettings
 from protocol.errors import ErrorCode, UserError
+from tests.helpers import signed_in_client
 from tests.hub.test_booking import MAN, SERVICE, WOMAN, at, booking, on_hub
 
 DAY = date(2026, 11, 24)  # a Tuesday
@@ -96,7 +97,7 @@ def test_the_page_shows_bookings_blacklist_and_sms_masked_and_lift_is_audited(
         at(hub, day, "11:00")
         on_hub(hub, lambda conn: mark_no_shows(conn, hub.consumer.ctx, hub.clock.now()))
     booking(hub, day=date(2026, 11, 27), id_number=MAN, name="欧阳建国")
-    web: FlaskClient = hub.web.test_client()
+    web: FlaskClient = signed_in_client(hub)
     page = web.get("/appointments?day=2026-11-26").get_data(as_text=True)
     for shown in ("预约未到", "张*女士", "110105********002X", "138****5678", "黑名单通知",
                   "2027-11-26", "已记录（未接短信网关）"):

@@ -17,6 +17,7 @@ from hub.db.schema import appointments
 from kiosk.core import KioskCore
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
+from tests.helpers import signed_in_client
 from tests.hub.test_booking import MAN, SERVICE, WOMAN, at
 
 DAY = "2026-11-24"
@@ -95,7 +96,10 @@ def test_the_api_books_lists_and_refuses_with_codes(hub: Hub) -> None:
 
 
 def test_staff_book_for_a_caller_on_the_same_pages_marked_as_phone_booking(hub: Hub) -> None:
-    web: FlaskClient = hub.web.test_client()
+    citizen: FlaskClient = hub.web.test_client()  # ?channel=phone from anybody: a web booking
+    assert citizen.post(f"/book/{SERVICE}/{DAY}/1000?channel=phone",
+                        data={**PERSON, "id_number": MAN, "name": "欧阳建国"}).status_code == 303
+    web: FlaskClient = signed_in_client(hub, "guide", "guide")
     admin_page = web.get("/appointments").get_data(as_text=True)
     assert "/book?channel=phone" in admin_page
     item = web.get(f"/book/{SERVICE}?channel=phone").get_data(as_text=True)
@@ -103,5 +107,6 @@ def test_staff_book_for_a_caller_on_the_same_pages_marked_as_phone_booking(hub: 
     done = web.post(f"/book/{SERVICE}/{DAY}/1000?channel=phone", data=PERSON)
     assert done.status_code == 303
     with hub.engine.connect() as conn:
-        assert conn.scalar(select(appointments.c.channel)) == "phone"
+        assert list(conn.scalars(select(appointments.c.channel).order_by(
+            appointments.c.created_at))) == ["web", "phone"]
     assert "电话预约" in web.get(f"/appointments?day={DAY}").get_data(as_text=True)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -17,8 +18,10 @@ from hub.app import Hub
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import RETRY_MS, create_web_app
+from hub.web.auth import Auth
 from hub.web.server import WebServer
 from protocol.messages import QueueState, ServiceQueue, WindowState
+from tests.helpers import make_account, signed_in, standalone_auth
 
 HALL = "示范县政务服务中心"
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -138,9 +141,20 @@ def hall(feed: StateFeed) -> StateFeed:
 
 
 @pytest.fixture
-def base_url(feed: StateFeed) -> Iterator[str]:
+def web(base_url: str) -> requests.Session:
+    """A manager signed in."""
+    return signed_in(base_url)
+
+
+@pytest.fixture
+def auth(tmp_path: Path) -> Auth:
+    return standalone_auth(tmp_path / "hub.db")
+
+
+@pytest.fixture
+def base_url(feed: StateFeed, auth: Auth) -> Iterator[str]:
     """The dashboard on a real waitress server on a free port."""
-    app = create_web_app(feed, hall_name=HALL, keepalive_s=0.5)
+    app = create_web_app(feed, auth, hall_name=HALL, keepalive_s=0.5)
     server = WebServer(app, "127.0.0.1", 0, threads=4)
     server.start()
     yield f"http://127.0.0.1:{server.port}"
@@ -154,14 +168,14 @@ def expected_document(feed: StateFeed) -> dict[str, Any]:
     return {"version": version, **state}
 
 
-def test_page_shows_the_hall(hall: StateFeed, base_url: str) -> None:
-    resp = requests.get(base_url + "/", timeout=TIMEOUT)
+def test_page_shows_the_hall(hall: StateFeed, base_url: str, web: requests.Session) -> None:
+    resp = web.get(base_url + "/", timeout=TIMEOUT)
 
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("text/html")
     html = resp.text
     assert '<html lang="zh-CN">' in html
-    assert f"<title>{HALL} · 实时大厅</title>" in html
+    assert f"<title>实时大厅 · {HALL}</title>" in html
     text = visible_text(html)
     assert f"{HALL} · 实时大厅" in text
     assert "今日取号 12 等候 7 已叫号 5 已办结 3 过号 0 开放窗口 2" in text
@@ -173,8 +187,8 @@ def test_page_shows_the_hall(hall: StateFeed, base_url: str) -> None:
     assert "http://" not in html.replace(base_url, "") and "https://" not in html
 
 
-def test_page_waits_for_data_when_feed_is_empty(base_url: str) -> None:
-    resp = requests.get(base_url + "/", timeout=TIMEOUT)
+def test_page_waits_for_data_when_feed_is_empty(base_url: str, web: requests.Session) -> None:
+    resp = web.get(base_url + "/", timeout=TIMEOUT)
 
     assert resp.status_code == 200
     text = visible_text(resp.text)
@@ -183,28 +197,29 @@ def test_page_waits_for_data_when_feed_is_empty(base_url: str) -> None:
     assert "暂无窗口数据" in text
 
 
-def test_page_escapes_window_names(feed: StateFeed, base_url: str) -> None:
+def test_page_escapes_window_names(feed: StateFeed, base_url: str, web: requests.Session) -> None:
     evil = '<script>alert("x")</script>'
     feed.update(queue_state(), [window(3, evil, "closed")])
 
-    html = requests.get(base_url + "/", timeout=TIMEOUT).text
+    html = web.get(base_url + "/", timeout=TIMEOUT).text
 
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(" in html
     assert f"3 {evil} 未开放 —" in visible_text(html)
 
 
-def test_static_assets_are_served(base_url: str) -> None:
+def test_static_assets_are_served(base_url: str, web: requests.Session) -> None:
     for name, kind in (("dashboard.js", "javascript"), ("dashboard.css", "text/css")):
-        resp = requests.get(f"{base_url}/static/{name}", timeout=TIMEOUT)
+        resp = web.get(f"{base_url}/static/{name}", timeout=TIMEOUT)
         assert resp.status_code == 200
         assert kind in resp.headers["Content-Type"]
-    js = requests.get(base_url + "/static/dashboard.js", timeout=TIMEOUT).text
+    js = web.get(base_url + "/static/dashboard.js", timeout=TIMEOUT).text
     assert "innerHTML" not in js
 
 
-def test_events_stream_the_state_and_its_changes(hall: StateFeed, base_url: str) -> None:
-    with requests.get(base_url + "/events", stream=True, timeout=TIMEOUT) as resp:
+def test_events_stream_the_state_and_its_changes(hall: StateFeed, base_url: str,
+        web: requests.Session) -> None:
+    with web.get(base_url + "/events", stream=True, timeout=TIMEOUT) as resp:
         assert resp.status_code == 200
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         assert resp.headers["Cache-Control"] == "no-cache"
@@ -236,35 +251,38 @@ def test_events_stream_the_state_and_its_changes(hall: StateFeed, base_url: str)
         assert json.loads(third["data"])["queue"]["waiting"] == 4
 
 
-def test_closed_streams_free_their_workers(hall: StateFeed, base_url: str) -> None:
+def test_closed_streams_free_their_workers(hall: StateFeed, base_url: str,
+        web: requests.Session) -> None:
     for _ in range(6):  # more streams than the server has threads
-        with requests.get(base_url + "/events", stream=True, timeout=TIMEOUT) as resp:
+        with web.get(base_url + "/events", stream=True, timeout=TIMEOUT) as resp:
             EventReader(resp).next_event()
 
-    resp = requests.get(base_url + "/api/state", timeout=TIMEOUT)
+    resp = web.get(base_url + "/api/state", timeout=TIMEOUT)
     assert resp.status_code == 200
 
 
-def test_api_state_matches_the_feed(hall: StateFeed, base_url: str) -> None:
-    resp = requests.get(base_url + "/api/state", timeout=TIMEOUT)
+def test_api_state_matches_the_feed(hall: StateFeed, base_url: str, web: requests.Session) -> None:
+    resp = web.get(base_url + "/api/state", timeout=TIMEOUT)
 
     assert resp.status_code == 200
     assert resp.json() == expected_document(hall)
     assert resp.json()["windows"][1]["serving"] == "A005"
 
 
-def test_healthz(base_url: str) -> None:
-    resp = requests.get(base_url + "/healthz", timeout=TIMEOUT)
+def test_healthz(base_url: str, web: requests.Session) -> None:
+    resp = web.get(base_url + "/healthz", timeout=TIMEOUT)
 
     assert resp.status_code == 200
     assert resp.json() == {"ok": True}
 
 
-def test_stopping_the_hub_ends_open_live_pages(hall: StateFeed) -> None:
+def test_stopping_the_hub_ends_open_live_pages(hall: StateFeed, auth: Auth) -> None:
     """A manager's open tab must not keep the hub from stopping (or restarting)."""
-    server = WebServer(create_web_app(hall, hall_name=HALL, keepalive_s=0.5), "127.0.0.1", 0)
+    server = WebServer(create_web_app(hall, auth, hall_name=HALL, keepalive_s=0.5),
+                       "127.0.0.1", 0)
     server.start()
-    stream = requests.get(f"http://127.0.0.1:{server.port}/events", stream=True, timeout=TIMEOUT)
+    url = f"http://127.0.0.1:{server.port}"
+    stream = signed_in(url).get(f"{url}/events", stream=True, timeout=TIMEOUT)
     lines = stream.iter_lines()
     assert next(lines) == f"retry: {RETRY_MS}".encode()  # the stream is open and talking
     server.stop()
@@ -276,11 +294,12 @@ def test_stopping_the_hub_ends_open_live_pages(hall: StateFeed) -> None:
     stream.close()
 
 
-def test_long_waits_and_long_queues_are_flagged(feed: StateFeed, base_url: str) -> None:
+def test_long_waits_and_long_queues_are_flagged(feed: StateFeed, base_url: str,
+        web: requests.Session) -> None:
     q = queue_state(hukou_waiting=25)
     busy = q.services[0].model_copy(update={"longest_wait_s": 31 * 60})
     feed.update(q.model_copy(update={"services": [busy, q.services[1]]}), [])
-    text = visible_text(requests.get(base_url + "/", timeout=TIMEOUT).text)
+    text = visible_text(web.get(base_url + "/", timeout=TIMEOUT).text)
     assert "户口迁移 等候超过30分钟 排队超过20人" in text
     assert "社会保险登记 B" in text and "社会保险登记 等候超过" not in text
 
@@ -292,7 +311,9 @@ def test_an_unknown_calendar_year_is_shown_to_managers(hub_settings: HubSettings
     hub = Hub(hub_settings)
     hub.start()
     try:
-        text = visible_text(requests.get(hub.dashboard_url, timeout=TIMEOUT).text)
+        make_account(hub.engine)
+        text = visible_text(signed_in(hub.dashboard_url).get(hub.dashboard_url,
+                                                             timeout=TIMEOUT).text)
         unknown = WorkCalendar().unknown_years(hub.clock.service_day())
         for year in unknown:  # [2027] with chinesecalendar 1.11
             assert f"{year}年的法定节假日和调休安排尚未录入" in text

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.server import WebServer
+from tests.helpers import PASSWORD, standalone_auth
 from tests.hub.test_dashboard import HALL, queue_state, window
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -56,10 +57,21 @@ def feed() -> StateFeed:
     return f
 
 
+def sign_in(page: Page, url: str, username: str = "manager") -> None:
+    """Open `url` as a manager would: the sign-in page comes first, then `url` itself."""
+    page.goto(url)
+    expect(page.locator("h1")).to_contain_text("登录")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).not_to_contain_text("登录")
+
+
 @pytest.fixture
-def server(feed: StateFeed) -> Iterator[WebServer]:
+def server(feed: StateFeed, tmp_path: Path) -> Iterator[WebServer]:
     """The dashboard on a real waitress server on a free loopback port."""
-    srv = WebServer(create_web_app(feed, hall_name=HALL, keepalive_s=0.5), "127.0.0.1", 0, 4)
+    srv = WebServer(create_web_app(feed, standalone_auth(tmp_path / "hub.db"), hall_name=HALL,
+                                   keepalive_s=0.5), "127.0.0.1", 0, 4)
     srv.start()
     yield srv
     srv.stop()  # a no-op if the test stopped it already
@@ -73,7 +85,7 @@ def page(browser: Browser, server: WebServer) -> Iterator[Page]:
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.add_init_script(MARK_EVENTS)
-    pg.goto(server.url)
+    sign_in(pg, server.url)
     expect(pg.locator("#conn")).to_have_text("实时连接正常", timeout=LIVE_MS)
     # Wait for the first event, so what is checked was drawn by the script, not the server.
     expect(pg.locator("html")).to_have_attribute("data-got", "1", timeout=LIVE_MS)

@@ -20,7 +20,7 @@ from kiosk.core import KioskCore
 from protocol.messages import CaseFinished, ReviewRecorded, TicketCalled
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
-from tests.helpers import eventually
+from tests.helpers import eventually, signed_in_client
 from tests.hub.test_booking import at
 
 DAY = date(2026, 11, 24)
@@ -91,7 +91,8 @@ def test_an_open_follow_up_past_its_deadline_is_overdue(
     machine, window = counter
     assert machine.take_ticket("GA_HJQY").issued is not None
     bad_review(window, machine)
-    page = hub.web.test_client().get("/reviews").get_data(as_text=True)
+    web = signed_in_client(hub)
+    page = web.get("/reviews").get_data(as_text=True)
     for shown in ("不满意（等候时间太长）", "5号窗口", "户口迁移", "2026-12-01",
                   "下一步：回访", "窗口评价器", "差评 1 条", "整改率 0%"):
         assert shown in page, shown
@@ -100,7 +101,9 @@ def test_an_open_follow_up_past_its_deadline_is_overdue(
     assert "已超期" not in followup(hub, capsys)[1]
     at(hub, date(2026, 12, 2), "09:00")
     assert "【已超期】" in followup(hub, capsys)[1]
-    assert "2026-12-01 已超期" in hub.web.test_client().get("/reviews").get_data(as_text=True)
+    assert web.get("/reviews").status_code == 302, "a day later: signed out (idle 30 min)"
+    web = signed_in_client(hub, "manager2")
+    assert "2026-12-01 已超期" in web.get("/reviews").get_data(as_text=True)
     with hub.engine.connect() as conn:
         assert len(overdue(conn, date(2026, 12, 2))) == 1
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-import requests
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from playwright.sync_api import Browser, expect
@@ -15,8 +14,9 @@ from playwright.sync_api import Browser, expect
 from hallsim.review_history import write_cases
 from hub import admin
 from hub.app import Hub
+from tests.helpers import make_account, signed_in
 from tests.hub import test_dashboard_browser
-from tests.hub.test_dashboard_browser import SCREENSHOTS
+from tests.hub.test_dashboard_browser import SCREENSHOTS, sign_in
 from tests.hub.test_weekly_ranking import FIXTURE_SCORES, FIXTURE_WEEK, MONDAY
 
 
@@ -24,6 +24,7 @@ from tests.hub.test_weekly_ranking import FIXTURE_SCORES, FIXTURE_WEEK, MONDAY
 def ranked_hub(hub: Hub, capsys: pytest.CaptureFixture[str]) -> Hub:
     with hub.engine.begin() as conn:
         write_cases(conn, FIXTURE_WEEK)
+    make_account(hub.engine)
     for department, item, points, note in FIXTURE_SCORES:
         assert admin.main(["--url", hub.dashboard_url, "ranking", MONDAY.isoformat(),
                            department, item, f"{points:g}", note, "--who", "张主任"]) == 0
@@ -46,7 +47,7 @@ def test_entries_refused_with_the_reason(ranked_hub: Hub,
 
 
 def test_the_page_shows_the_week_ranked(ranked_hub: Hub) -> None:
-    page = requests.get(f"{ranked_hub.dashboard_url}/ranking",
+    page = signed_in(ranked_hub.dashboard_url).get(f"{ranked_hub.dashboard_url}/ranking",
                         params={"week": "2026-11-18"}, timeout=10)  # any day of the week
     assert page.status_code == 200
     html = page.text
@@ -59,7 +60,7 @@ def test_the_page_shows_the_week_ranked(ranked_hub: Hub) -> None:
     assert "本周无办件、未排名：" in html and "县民政局" in html
     assert "<svg" in html and "各窗口办件量与好评率" in html and ">5号<" in html
     assert "超5%线" in html  # BDC's three bad reviews of ten
-    staff = requests.get(f"{ranked_hub.dashboard_url}/ranking",
+    staff = signed_in(ranked_hub.dashboard_url).get(f"{ranked_hub.dashboard_url}/ranking",
                          params={"week": MONDAY.isoformat(), "by": "staff"}, timeout=10).text
     assert "（S051）" in staff and "未签到" in staff
 
@@ -69,7 +70,8 @@ def cells(sheet: Worksheet, row: int) -> list[object]:
 
 
 def test_the_excel_file_has_the_same_numbers(ranked_hub: Hub) -> None:
-    answer = requests.get(f"{ranked_hub.dashboard_url}/ranking/{MONDAY}.xlsx", timeout=10)
+    web = signed_in(ranked_hub.dashboard_url)
+    answer = web.get(f"{ranked_hub.dashboard_url}/ranking/{MONDAY}.xlsx", timeout=10)
     assert answer.status_code == 200
     assert "filename*=UTF-8''" in answer.headers["Content-Disposition"]
     book = load_workbook(BytesIO(answer.content))
@@ -94,8 +96,8 @@ def test_the_excel_file_has_the_same_numbers(ranked_hub: Hub) -> None:
     assert len(windows._charts) == 1  # volume and satisfaction per window
     month = book["月评比"]
     assert cells(month, 4)[:5] == [1, "县公安局", 100, 98, 99]
-    assert requests.get(f"{ranked_hub.dashboard_url}/ranking/nonsense.xlsx",
-                        timeout=10).status_code == 404
+    assert web.get(f"{ranked_hub.dashboard_url}/ranking/nonsense.xlsx",
+                   timeout=10).status_code == 404
 
 
 browser = test_dashboard_browser.browser  # one headless Chromium a module
@@ -103,7 +105,7 @@ browser = test_dashboard_browser.browser  # one headless Chromium a module
 
 def test_a_manager_reads_the_ranking_and_its_chart(ranked_hub: Hub, browser: Browser) -> None:
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(f"{ranked_hub.dashboard_url}/ranking?week={MONDAY}")
+    sign_in(page, f"{ranked_hub.dashboard_url}/ranking?week={MONDAY}")
     first = page.locator("table").first.locator("tbody tr").first
     expect(first).to_contain_text("国家税务总局示范县税务局")
     bars = page.locator("svg.chart rect.chart-bar")
