@@ -22,6 +22,7 @@ from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
+from hub.web.admin_pages import admin_pages
 from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
@@ -91,7 +92,8 @@ class Hub:
                                  lambda: catalogue_state).blueprint()],
             pages=[appointments_page(self.engine, self.clock, hall_name),
                    reviews_page(self.engine, self.clock, hall_name, settings.reviews),
-                   ranking_page(self.engine, self.clock, hall_name, settings.reviews)])
+                   ranking_page(self.engine, self.clock, hall_name, settings.reviews),
+                   admin_pages(self.engine, self.consumer.run, self.clock, hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later

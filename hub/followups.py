@@ -130,14 +130,19 @@ def overdue(conn: Connection, today: date) -> list[int]:
                              .order_by(review_followups.c.deadline)))
 
 
-def rates(conn: Connection, since: datetime, until: datetime) -> Rates:
-    """The follow-up rates of the bad reviews made in [since, until)."""
-    rows = conn.execute(
-        select(reviews.c.channel, tickets.c.appointment_id, review_followups.c.callback,
-               review_followups.c.result, review_followups.c.appeal_decision)
-        .select_from(review_followups.join(reviews).join(cases, cases.c.id == reviews.c.case_id)
-                     .join(tickets, tickets.c.id == cases.c.ticket_id))
-        .where(reviews.c.created_at >= since, reviews.c.created_at < until)).all()
+def rates(conn: Connection, since: datetime, until: datetime,
+          department: str | None = None) -> Rates:
+    """The follow-up rates of the bad reviews made in [since, until), of one department's
+    follow-ups or all."""
+    query = (select(reviews.c.channel, tickets.c.appointment_id, review_followups.c.callback,
+                    review_followups.c.result, review_followups.c.appeal_decision)
+             .select_from(review_followups.join(reviews)
+                          .join(cases, cases.c.id == reviews.c.case_id)
+                          .join(tickets, tickets.c.id == cases.c.ticket_id))
+             .where(reviews.c.created_at >= since, reviews.c.created_at < until))
+    if department is not None:
+        query = query.where(review_followups.c.department_code == department)
+    rows = conn.execute(query).all()
     counted = [r for r in rows if r.appeal_decision != "upheld"]
     real = [r for r in counted if r.channel in REAL_NAME_CHANNELS or r.appointment_id]
     return Rates(bad_reviews=len(counted), real_name=len(real),

@@ -76,8 +76,8 @@ class RawDevice:
             self._ready.put(False)
             return
         reply = topics.reply_topic(self.hall_id, self.device_class, self.device_id)
+        client.on_subscribe = lambda *a: self._ready.put(True)  # before the SUBACK can come
         client.subscribe(reply, qos=1)
-        client.on_subscribe = lambda *a: self._ready.put(True)
 
     def ready(self, timeout: float = 5) -> bool:
         return self._ready.get(timeout=timeout)

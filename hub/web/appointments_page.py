@@ -14,6 +14,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import appointments, audit_log, blacklist, services, sms_messages
 from hub.identity import mask_phone
+from hub.web.auth import allow
 from hub.web.booking_pages import STATUS_ZH, day_zh
 
 CHANNEL_ZH = {"web": "手机预约", "phone": "电话预约", "desk": "现场预约", "api": "平台接口"}
@@ -26,6 +27,7 @@ def appointments_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint
     reader = make_reader(engine)
 
     @bp.get("/appointments")
+    @allow("admin", "manager", "guide", "viewer")
     def page() -> tuple[str, int]:
         today = clock.service_day()
         try:

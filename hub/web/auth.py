@@ -55,6 +55,8 @@ MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/appointments", "预约管理", ("admin", "manager", "guide", "viewer")),
     ("/reviews", "好差评", ("admin", "manager", "department", "viewer")),
     ("/ranking", "周通报", ("admin", "manager", "department", "viewer")),
+    ("/audit", "操作日志", ("admin", "manager")),
+    ("/accounts", "账号管理", ("admin",)),
 )
 
 

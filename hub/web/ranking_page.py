@@ -18,6 +18,7 @@ from hub.db.engine import make_reader
 from hub.ranking_workbook import ranking_workbook
 from hub.review_scores import BY_ZH, By, figures
 from hub.rules import ReviewRules
+from hub.web.auth import allow, department_scope
 from hub.web.svg_chart import volume_and_rate
 from hub.weekly_ranking import SHEET, Week, monday_of, month, week
 
@@ -34,6 +35,7 @@ def ranking_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
             return monday_of(today)
 
     @bp.get("/ranking")
+    @allow("admin", "manager", "department", "viewer")
     def page() -> tuple[str, int]:
         monday = chosen_week()
         today = clock.service_day()
@@ -44,7 +46,8 @@ def ranking_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
             result = week(conn, clock, rules, monday)
             months = month(conn, clock, rules, monday.year, monday.month, until=today)
             detail = figures(conn, clock.day_start(monday),
-                             clock.day_start(monday + timedelta(days=7)), by, rules.grade_points)
+                             clock.day_start(monday + timedelta(days=7)), by, rules.grade_points,
+                             department_scope())  # a department lead: its own figures
         return render_template(
             "ranking.html", hall_name=hall_name, week=result, months=months, sheet=SHEET,
             rules=rules, by=by, by_zh=BY_ZH, detail=detail, current=monday_of(today) == monday,
@@ -53,6 +56,7 @@ def ranking_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
             chart=_chart(result)), 200
 
     @bp.get("/ranking/<monday>.xlsx")
+    @allow("admin", "manager", "department", "viewer")
     def excel(monday: str) -> Response:
         try:
             day = monday_of(date.fromisoformat(monday))

@@ -1,0 +1,164 @@
+"""操作日志 (/audit) and 账号管理 (/accounts) on the dashboard.
+
+The audit log: every change made by hand and every sign-in, newest first, filtered by
+who, action and day, 50 a page, and as an Excel file. Accounts: the administrator adds
+them, resets a password, disables or enables them; each change goes through the hub's
+request thread and into the audit log, with the administrator's name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from openpyxl import Workbook
+from sqlalchemy import Engine, Select, func, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from hub import accounts
+from hub.accounts import ROLE_ZH
+from hub.clock import Clock
+from hub.db.engine import make_reader
+from hub.db.schema import audit_log, services
+from hub.web.auth import Run, account, allow
+from protocol.errors import UserError
+
+PAGE_SIZE = 50
+# The audit log's actions in words (the rest are shown as recorded).
+ACTION_ZH = {
+    "signin": "登录", "signin.failed": "登录失败", "signin.limited": "登录受限", "signout": "退出",
+    "account.add": "开设账号", "account.password": "更改密码", "account.disable": "停用账号",
+    "account.enable": "启用账号", "ranking_score": "周通报录分", "review.supplement": "补充评价",
+    "blacklist.lift": "解除黑名单", "appointment.excuse": "预约未到免责",
+    "appointment.confirm": "确认预约", "appointment.refuse": "拒绝预约",
+    "appointment.check_in": "导办台签到", "followup.callback": "差评回访",
+    "followup.investigation": "差评调查核实", "followup.handling": "差评处理",
+    "followup.measures": "整改措施", "followup.result": "整改结果", "followup.appeal": "差评申诉",
+    "followup.upheld": "申诉成立", "followup.rejected": "申诉不成立",
+}
+
+
+def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Blueprint:
+    bp = Blueprint("admin_pages", __name__)
+    reader = make_reader(engine)
+
+    def audit_query() -> tuple[Select[Any], dict[str, str]]:
+        filters = {k: request.args.get(k, "").strip()[:50] for k in ("who", "action", "day")}
+        query = select(audit_log).order_by(audit_log.c.id.desc())
+        if filters["who"]:
+            query = query.where(audit_log.c.who == filters["who"])
+        if filters["action"]:
+            query = query.where(audit_log.c.action.startswith(filters["action"]))
+        try:
+            day = date.fromisoformat(filters["day"]) if filters["day"] else None
+        except ValueError:
+            day, filters["day"] = None, ""
+        if day is not None:
+            query = query.where(audit_log.c.at >= clock.day_start(day),
+                                audit_log.c.at < clock.day_start(day + timedelta(days=1)))
+        return query, filters
+
+    @bp.get("/audit")
+    @allow("admin", "manager")
+    def audit_page() -> tuple[str, int]:
+        query, filters = audit_query()
+        page = max(1, request.args.get("page", 1, type=int) or 1)
+        with reader.connect() as conn:
+            total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
+            rows = conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        return render_template("audit.html", hall_name=hall_name, rows=rows, filters=filters,
+                               page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total,
+                               action_zh=ACTION_ZH, local=clock.local), 200
+
+    @bp.get("/audit.xlsx")
+    @allow("admin", "manager")
+    def audit_excel() -> Response:
+        query, _ = audit_query()
+        with reader.connect() as conn:
+            rows = conn.execute(query.limit(100_000)).all()
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "操作日志"
+        sheet.append(["时间", "操作人", "操作", "对象", "原因或说明", "修改前", "修改后"])
+        for r in rows:
+            sheet.append([clock.local(r.at).strftime("%Y-%m-%d %H:%M:%S"), r.who,
+                          ACTION_ZH.get(r.action, r.action), r.target, r.reason or "",
+                          _text(r.before), _text(r.after)])
+        for column, width in zip("ABCDEFG", (20, 14, 14, 24, 30, 24, 24), strict=True):
+            sheet.column_dimensions[column].width = width
+        out = BytesIO()
+        book.save(out)
+        return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-"
+                        "officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": "attachment; filename=audit.xlsx"})
+
+    def accounts_page(status: int = 200, error: str = "", typed: dict[str, str] | None = None
+                      ) -> tuple[str, int]:
+        with reader.connect() as conn:
+            listing = accounts.listing(conn)
+            departments = conn.execute(select(services.c.department_code,
+                                              services.c.department_name).distinct()
+                                       .order_by(services.c.department_code)).all()
+        return render_template("accounts.html", hall_name=hall_name, listing=listing,
+                               roles=ROLE_ZH, departments=departments, error=error,
+                               typed=typed or {}, done=request.args.get("done", "")), status
+
+    @bp.get("/accounts")
+    @allow("admin")
+    def accounts_list() -> tuple[str, int]:
+        return accounts_page()
+
+    @bp.post("/accounts")
+    @allow("admin")
+    def accounts_add() -> tuple[str, int] | BaseResponse:
+        form = {k: request.form.get(k, "").strip() for k in
+                ("username", "display_name", "role", "department")}
+        password = request.form.get("password", "")
+        if password != request.form.get("password2", ""):
+            return accounts_page(400, "两次输入的密码不一致", form)
+        who = account().username  # read here: the job runs on the hub's request thread
+        try:
+            run(lambda conn: accounts.add(
+                conn, form["username"], form["display_name"], form["role"],
+                form["department"] or None, password, who, clock.now()))
+        except UserError as err:
+            return accounts_page(400, err.zh, form)
+        return redirect(url_for("admin_pages.accounts_list", done=f"已开设账号 {form['username']}"),
+                        303)
+
+    @bp.post("/accounts/<username>/<action>")
+    @allow("admin")
+    def accounts_change(username: str, action: str) -> tuple[str, int] | BaseResponse:
+        who = account().username
+        try:
+            if action in ("disable", "enable"):
+                if action == "disable" and username == who:
+                    return accounts_page(400, "不能停用自己的账号")
+                run(lambda conn: accounts.set_active(conn, username, action == "enable", who,
+                                                     clock.now()))
+                done = f"{username} 已{'启用' if action == 'enable' else '停用'}"
+            elif action == "password":
+                password = request.form.get("password", "")
+                if password != request.form.get("password2", ""):
+                    return accounts_page(400, "两次输入的密码不一致")
+                run(lambda conn: accounts.set_password(conn, username, password, who,
+                                                       clock.now()))
+                done = f"{username} 的密码已更改，该账号需重新登录"
+            else:
+                return accounts_page(404, f"没有这个操作：{action}")
+        except UserError as err:
+            return accounts_page(400, err.zh)
+        return redirect(url_for("admin_pages.accounts_list", done=done), 303)
+
+    return bp
+
+
+def _text(value: object) -> str:
+    if not value:
+        return ""
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
