@@ -45,6 +45,7 @@ import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from hub.accounts import ROLE_ZH
 from hub.settings import HubSettings
@@ -116,9 +117,9 @@ def show_matrix(url: str, window: int | None) -> None:
             print(f"     {' '.join(row['services']) or '（不办理任何事项）'}")
 
 
-def change_matrix(url: str, window: int, verb: str, codes: list[str]) -> None:
+def change_matrix(url: str, window: int, verb: str, codes: list[str], who: str) -> None:
     if verb == "reset":
-        answer = call(url, "DELETE", f"/window-services/{window}")
+        answer = call(url, "DELETE", f"/window-services/{window}?who={quote(who)}")
     else:
         current = next((r["services"] for r in call(url, "GET", "/window-services")["windows"]
                         if r["window"] == window), None)
@@ -126,7 +127,8 @@ def change_matrix(url: str, window: int, verb: str, codes: list[str]) -> None:
             raise AdminError(f"没有{window}号窗口")
         wanted = {"set": codes, "add": [*current, *codes],
                   "remove": [c for c in current if c not in codes]}[verb]
-        answer = call(url, "PUT", f"/window-services/{window}", {"services": wanted})
+        answer = call(url, "PUT", f"/window-services/{window}", {"services": wanted,
+                                                                "who": who})
     added, removed = answer["added"], answer["removed"]
     print(f"{window}号窗口已更新，下一次叫号起生效。新增：{' '.join(added) or '无'}；"
           f"移除：{' '.join(removed) or '无'}")
@@ -254,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("window", type=int, nargs="?")
     m.add_argument("verb", nargs="?", choices=["set", "add", "remove", "reset"])
     m.add_argument("codes", nargs="*")
+    m.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     c = sub.add_parser("calendar", help="holidays and 调休 working days")
+    c.add_argument("--who", default=getpass.getuser(), help="your name, for the audit log")
     c.add_argument("args", nargs="*", metavar="[YEAR | set DAY off|work NOTE | import FILE | "
                    "clear DAY]")
     a = sub.add_parser("appointments", help="confirm out-of-hours bookings, excuse a no-show, "
@@ -325,21 +329,21 @@ def main(argv: list[str] | None = None) -> int:
             elif ns.verb != "reset" and not ns.codes:
                 raise AdminError("请写出事项编码，例如：matrix 5 add GA_JZZ")
             else:
-                change_matrix(url, ns.window, ns.verb, ns.codes)
+                change_matrix(url, ns.window, ns.verb, ns.codes, ns.who)
             return 0
         args: list[str] = ns.args
         if not args or args[0].isdigit():
             show_calendar(url, int(args[0]) if args else None)
         elif args[0] == "set":
             days = parse_days([" ".join(args[1:])])
-            call(url, "PUT", "/calendar", {"days": days})
+            call(url, "PUT", "/calendar", {"days": days, "who": ns.who})
             print(f"已录入{len(days)}天")
         elif args[0] == "import" and len(args) == 2:
             days = parse_days(Path(args[1]).read_text(encoding="utf-8").splitlines())
-            call(url, "PUT", "/calendar", {"days": days})
+            call(url, "PUT", "/calendar", {"days": days, "who": ns.who})
             print(f"已录入{len(days)}天")
         elif args[0] == "clear" and len(args) == 2:
-            call(url, "DELETE", f"/calendar/{args[1]}")
+            call(url, "DELETE", f"/calendar/{args[1]}?who={quote(ns.who)}")
             print(f"{args[1]}已恢复按国家日历计算")
         else:
             parser.error("calendar: 用法见 ./hallq admin --help")

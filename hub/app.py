@@ -26,10 +26,12 @@ from hub.web.admin_pages import admin_pages
 from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
+from hub.web.desk_page import desk_page
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
 from hub.web.server import WebServer
 from hub.web.settings_api import settings_api
+from hub.web.settings_pages import settings_pages
 from hub.web.ticket_page import TicketPages
 from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
@@ -93,7 +95,10 @@ class Hub:
             pages=[appointments_page(self.engine, self.clock, hall_name),
                    reviews_page(self.engine, self.clock, hall_name, settings.reviews),
                    ranking_page(self.engine, self.clock, hall_name, settings.reviews),
-                   admin_pages(self.engine, self.consumer.run, self.clock, hall_name)])
+                   admin_pages(self.engine, self.consumer.run, self.clock, hall_name),
+                   settings_pages(self.live, hall_name),
+                   desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,
+                             hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
+from hub import audit
 from hub.catalogue import Catalogue
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
@@ -48,22 +49,30 @@ class LiveSettings:
         with self.engine.connect() as conn:
             return describe_matrix(conn)
 
-    def set_window_services(self, window: int, codes: list[str]) -> MatrixChange:
+    def set_window_services(self, window: int, codes: list[str], who: str) -> MatrixChange:
         """Give a window exactly these services, from the next call on."""
         now = self.clock.now()
-        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, now))
+        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, now),
+                                   window, who, "matrix.set")
 
-    def reset_window_services(self, window: int) -> MatrixChange:
+    def reset_window_services(self, window: int, who: str) -> MatrixChange:
         """Hand a window's services back to the catalogue file."""
         row = next((w for w in self.catalogue.windows if w.number == window), None)
         if row is None:
             raise UserError(ErrorCode.UNKNOWN_WINDOW, f"window {window} not in the catalogue")
         codes = row.services
-        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, None))
+        return self._change_matrix(lambda conn: set_window_services(conn, window, codes, None),
+                                   window, who, "matrix.reset")
 
-    def _change_matrix(self, change: Callable[[Connection], MatrixChange]) -> MatrixChange:
+    def _change_matrix(self, change: Callable[[Connection], MatrixChange], window: int,
+                       who: str, action: str) -> MatrixChange:
         def job(conn: Connection) -> MatrixResult:
-            return change(conn), read_matrix(conn)
+            before = read_matrix(conn).get(window, [])
+            done = change(conn)
+            after = read_matrix(conn)
+            audit.record(conn, self.clock.now(), who, action, f"window {window}",
+                         {"services": before}, {"services": after.get(window, [])})
+            return done, after
 
         done, _ = self.consumer.run(job, after=lambda r: self.issuing.use_matrix(r[1]))
         return done
@@ -80,13 +89,25 @@ class LiveSettings:
         with self.engine.connect() as conn:
             return [(d, bool(w), n) for d, w, n in conn.execute(query)]
 
-    def set_calendar_days(self, days: dict[date, tuple[bool, str]]) -> None:
+    def set_calendar_days(self, days: dict[date, tuple[bool, str]], who: str) -> None:
         """Enter holidays (off) and 调休 days (working) all at once, or none."""
-        self.consumer.run(lambda conn: set_overrides(conn, days), after=self._follow)
+        def job(conn: Connection) -> dict[date, bool]:
+            overrides = set_overrides(conn, days)
+            audit.record(conn, self.clock.now(), who, "calendar.set",
+                         f"{min(days)}..{max(days)}" if len(days) > 1 else str(min(days)),
+                         None, {d.isoformat(): ("上班" if w else "放假") + (f" {n}" if n else "")
+                                for d, (w, n) in sorted(days.items())[:20]})
+            return overrides
+        self.consumer.run(job, after=self._follow)
 
-    def clear_calendar_day(self, day: date) -> None:
+    def clear_calendar_day(self, day: date, who: str) -> None:
         """Let the national calendar decide `day` again."""
-        self.consumer.run(lambda conn: clear_override(conn, day), after=self._follow)
+        def job(conn: Connection) -> dict[date, bool]:
+            overrides = clear_override(conn, day)
+            audit.record(conn, self.clock.now(), who, "calendar.clear", day.isoformat(),
+                         None, None)
+            return overrides
+        self.consumer.run(job, after=self._follow)
 
     def _follow(self, overrides: dict[date, bool]) -> None:
         self.calendar.overrides = overrides

@@ -37,6 +37,8 @@ ACTION_ZH = {
     "followup.investigation": "差评调查核实", "followup.handling": "差评处理",
     "followup.measures": "整改措施", "followup.result": "整改结果", "followup.appeal": "差评申诉",
     "followup.upheld": "申诉成立", "followup.rejected": "申诉不成立",
+    "matrix.set": "调整窗口事项", "matrix.reset": "窗口事项恢复默认", "calendar.set": "录入节假日",
+    "calendar.clear": "删除节假日",
 }
 
 

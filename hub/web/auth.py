@@ -52,9 +52,11 @@ ALL_ROLES: tuple[Role, ...] = ("admin", "manager", "department", "guide", "viewe
 # The dashboard's pages in its menu, and who sees them there.
 MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/", "实时大厅", ALL_ROLES),
+    ("/desk", "导办台", ("admin", "manager", "guide")),
     ("/appointments", "预约管理", ("admin", "manager", "guide", "viewer")),
     ("/reviews", "好差评", ("admin", "manager", "department", "viewer")),
     ("/ranking", "周通报", ("admin", "manager", "department", "viewer")),
+    ("/settings", "设置", ("admin", "manager")),
     ("/audit", "操作日志", ("admin", "manager")),
     ("/accounts", "账号管理", ("admin",)),
 )

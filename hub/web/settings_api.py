@@ -33,8 +33,12 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+DEFAULT_WHO = "大厅服务器本机"  # who changed it, when the command did not say
+
+
 class WindowServicesBody(_Body):
     services: list[str] = Field(max_length=500)
+    who: str = Field(DEFAULT_WHO, min_length=1, max_length=50)
 
 
 class CalendarDay(_Body):
@@ -45,6 +49,7 @@ class CalendarDay(_Body):
 
 class CalendarBody(_Body):
     days: list[CalendarDay] = Field(min_length=1, max_length=400)
+    who: str = Field(DEFAULT_WHO, min_length=1, max_length=50)
 
 
 class ConfirmBody(_Body):
@@ -130,6 +135,10 @@ def settings_api(live: LiveSettings) -> Blueprint:
         return _error(503, ErrorCode.HUB_ERROR.value,
                       "大厅服务器暂未连上消息服务器，设置未修改，请稍后再试")
 
+    def who() -> str:
+        """Who asked, for the audit log (?who= on a DELETE, which has no body)."""
+        return (request.args.get("who", "").strip() or DEFAULT_WHO)[:50]
+
     def body(model: type[_Body]) -> Any:
         return model.model_validate_json(request.get_data(cache=False) or b"{}")
 
@@ -143,13 +152,14 @@ def settings_api(live: LiveSettings) -> Blueprint:
     @bp.put("/window-services/<int:window>")
     def set_window(window: int) -> Response:
         """Give a window exactly these services, from its next call on."""
-        change = live.set_window_services(window, body(WindowServicesBody).services)
+        b = body(WindowServicesBody)
+        change = live.set_window_services(window, b.services, b.who)
         return jsonify(ok=True, window=window, added=change.added, removed=change.removed)
 
     @bp.delete("/window-services/<int:window>")
     def reset_window(window: int) -> Response:
         """Hand a window's services back to the catalogue file."""
-        change = live.reset_window_services(window)
+        change = live.reset_window_services(window, who())
         return jsonify(ok=True, window=window, added=change.added, removed=change.removed)
 
     @bp.get("/calendar")
@@ -164,9 +174,9 @@ def settings_api(live: LiveSettings) -> Blueprint:
     @bp.put("/calendar")
     def set_days() -> Response:
         """Enter holidays and 调休 working days, all or none."""
-        days = body(CalendarBody).days
-        live.set_calendar_days({d.day: (d.workday, d.note) for d in days})
-        return jsonify(ok=True, entered=len(days))
+        b = body(CalendarBody)
+        live.set_calendar_days({d.day: (d.workday, d.note) for d in b.days}, b.who)
+        return jsonify(ok=True, entered=len(b.days))
 
     @bp.delete("/calendar/<day>")
     def clear_day(day: str) -> Response:
@@ -175,7 +185,7 @@ def settings_api(live: LiveSettings) -> Blueprint:
             parsed = date.fromisoformat(day)
         except ValueError:
             raise UserError(ErrorCode.BAD_DATE, day) from None
-        live.clear_calendar_day(parsed)
+        live.clear_calendar_day(parsed, who())
         return jsonify(ok=True)
 
     run = live.consumer.run

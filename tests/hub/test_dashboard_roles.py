@@ -15,12 +15,12 @@ from tests.helpers import PASSWORD, csrf_token, signed_in_client
 from tests.hub.test_weekly_ranking import FIXTURE_WEEK
 
 PAGES = ["/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx", "/audit",
-         "/audit.xlsx", "/accounts"]
+         "/audit.xlsx", "/accounts", "/settings", "/desk"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": set(PAGES) - {"/accounts"},
     "department": {"/", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"},
-    "guide": {"/", "/appointments"},
+    "guide": {"/", "/appointments", "/desk"},
     "viewer": {"/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"},
 }
 
