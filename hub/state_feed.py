@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from protocol.messages import PRINTER_ZH, DeviceStatus, QueueState, WindowState
 from protocol.topics import DeviceClass
 
+RECENT_CALLS = 12  # the dashboard's list of the latest calls
 CLASS_ZH = {"kiosk": "取号机", "caller": "窗口叫号器", "display": "大厅显示屏", "guide": "导办台"}
 
 
@@ -21,13 +23,22 @@ class StateFeed:
         self._queue: QueueState | None = None
         self._windows: dict[int, WindowState] = {}
         self._devices: dict[tuple[str, str], DeviceStatus] = {}
+        self._calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
 
     def update(self, queue: QueueState | None, windows: Iterable[WindowState]) -> None:
-        """Record what the hub just published and wake every waiting page."""
+        """Record what the hub just published and wake every waiting page; a window whose
+        call count grew while serving made a call (a recall too): it joins the latest calls.
+        A state published again (the same count) adds nothing."""
         with self._cond:
             if queue is not None:
                 self._queue = queue
             for w in windows:
+                before = self._windows.get(w.window)
+                if w.status == "serving" and w.serving and before is not None \
+                        and w.call_seq > before.call_seq:
+                    self._calls.appendleft({"window": w.window, "name": w.name,
+                                            "number": w.serving,
+                                            "at": w.updated_at.isoformat()})
                 self._windows[w.window] = w
             self._version += 1
             self._cond.notify_all()
@@ -41,7 +52,7 @@ class StateFeed:
             self._cond.notify_all()
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
-        """(version, JSON-ready state): the queue, the windows and the devices."""
+        """(version, JSON-ready state): the queue, the windows, the devices, the latest calls."""
         with self._cond:
             return self._version, self._as_dict()
 
@@ -57,6 +68,7 @@ class StateFeed:
             "queue": self._queue.model_dump(mode="json") if self._queue else None,
             "windows": [self._windows[n].model_dump(mode="json") for n in sorted(self._windows)],
             "devices": [_device_row(c, d, self._devices[(c, d)]) for c, d in sorted(self._devices)],
+            "calls": list(self._calls),
         }
 
 

@@ -320,3 +320,17 @@ def test_an_unknown_calendar_year_is_shown_to_managers(hub_settings: HubSettings
         assert ("尚未录入" in text) == bool(unknown)
     finally:
         hub.stop()
+
+
+def test_the_latest_calls_are_listed_once_each_newest_first() -> None:
+    feed = StateFeed()
+    feed.update(queue_state(), [window(1, "1号窗口 户籍综合受理", "open")])
+    first = window(1, "1号窗口 户籍综合受理", "serving", "A005")  # call 1
+    feed.update(None, [first])
+    feed.update(None, [first])  # the same state published again: no new call
+    feed.update(None, [first.model_copy(update={"call_seq": 2})])  # a recall of A005
+    feed.update(None, [window(2, "2号窗口 社保综合受理", "serving", "B001")])  # first seen
+    feed.update(None, [first.model_copy(update={"call_seq": 3, "serving": "A006"})])
+    calls = feed.snapshot()[1]["calls"]
+    assert [(c["window"], c["number"]) for c in calls] == [(1, "A006"), (1, "A005"), (1, "A005")]
+    assert calls[0]["at"] == NOW.isoformat()

@@ -41,6 +41,8 @@ def test_a_manager_runs_the_hall_from_the_dashboard(
     row = page.locator("#windows tr", has_text="5号窗口 公安户政")
     expect(row).to_contain_text("办理中", timeout=LIVE_MS)
     expect(row).to_contain_text("A001", timeout=LIVE_MS)
+    expect(page.locator("#calls tr").first).to_contain_text("A001")
+    expect(page.locator("#calls tr").first).to_contain_text("5号窗口 公安户政")
     assert page.evaluate("window.__marker") == 1, "shown live, not by a reload"
 
     assert machine.take_ticket("BDC_CX").issued is not None  # 不动产: not window 5's

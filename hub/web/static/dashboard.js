@@ -95,10 +95,28 @@
     byId("devices").replaceChildren(...rows);
   }
 
+  // The latest calls, newest first, with the hall's time of each (recalls too).
+  function renderCalls(calls) {
+    const rows = (calls || []).map((c) => {
+      const tr = el("tr");
+      tr.append(el("td", c.at.slice(11, 16)), el("td", c.number, "serving"), el("td", c.name));
+      return tr;
+    });
+    if (rows.length === 0) {
+      const td = el("td", "今天还没有叫号", "empty");
+      td.colSpan = 3;
+      const tr = el("tr");
+      tr.append(td);
+      rows.push(tr);
+    }
+    byId("calls").replaceChildren(...rows);
+  }
+
   function render(state) {
     renderTotals(state.queue);
     renderServices(state.queue);
     renderWindows(state.windows);
+    renderCalls(state.calls);
     renderDevices(state.devices);
     tickTimers();
   }
