@@ -11,21 +11,15 @@ Sheets, each with a title row, a header and numbers as numbers (percentages form
 from __future__ import annotations
 
 from datetime import datetime
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
+from hub.excel import saved, write_table
 from hub.rules import ReviewRules
 from hub.weekly_ranking import SHEET, MonthRow, Week
-
-THIN = Side(style="thin", color="888888")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEAD = PatternFill("solid", fgColor="DDE6F0")
-PERCENT = "0.0%"
 
 
 def ranking_workbook(hall_name: str, week: Week, month_rows: list[MonthRow],
@@ -39,41 +33,7 @@ def ranking_workbook(hall_name: str, week: Week, month_rows: list[MonthRow],
     _details_sheet(book.create_sheet("好差评明细"), hall_name, week, rules)
     _windows_sheet(book.create_sheet("各窗口"), hall_name, week)
     _month_sheet(book.create_sheet("月评比"), hall_name, week, month_rows)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _table(sheet: Worksheet, title: str, subtitle: str, header: list[str],
-           rows: list[list[object]], widths: list[int]) -> None:
-    """Title, subtitle, a boxed header and rows from row 3; columns sized."""
-    sheet.append([title])
-    sheet.append([subtitle])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    last = get_column_letter(len(header))
-    sheet.merge_cells(f"A1:{last}1")
-    sheet.merge_cells(f"A2:{last}2")
-    sheet["A1"].font = Font(size=16, bold=True)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet["A2"].alignment = Alignment(horizontal="center")
-    for line in sheet.iter_rows(min_row=3, max_row=3 + len(rows), max_col=len(header)):
-        for cell in line:
-            cell.border = BOX
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD
-    for i, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A4"
-
-
-def _percent(sheet: Worksheet, columns: list[int], rows: int) -> None:
-    for col in columns:
-        for r in range(4, 4 + rows):
-            sheet.cell(row=r, column=col).number_format = PERCENT
+    return saved(book)
 
 
 def _ranking_sheet(sheet: Worksheet, hall_name: str, week: Week, rules: ReviewRules,
@@ -85,8 +45,8 @@ def _ranking_sheet(sheet: Worksheet, hall_name: str, week: Week, rules: ReviewRu
          "；".join(f"{next(i.name for i in SHEET if i.key == k)}：{note}"
                   for k, note in r.notes.items())]
         for r in week.rows]
-    _table(sheet, f"{hall_name}窗口单位周考核通报", week.title, header, rows,
-           [6, 24, 14, 12, 12, 12, 14, 14, 12, 8, 40])
+    write_table(sheet, f"{hall_name}窗口单位周考核通报", week.title, header, rows,
+                [6, 24, 14, 12, 12, 12, 14, 14, 12, 8, 40])
     for r in range(4, 4 + len(rows)):
         sheet.cell(row=r, column=len(header)).alignment = Alignment(wrap_text=True)
     foot = 5 + len(rows)
@@ -115,18 +75,16 @@ def _details_sheet(sheet: Worksheet, hall_name: str, week: Week, rules: ReviewRu
         rows.append([r.name, f.cases, f.reviews, f.coverage, f.good_rate, f.active_good_rate,
                      f.no_review_rate, f.bad, f.bad_share, f.bad_over_line(rules.bad_share_line),
                      r.points["reviews"], _round(f.satisfaction)])
-    _table(sheet, f"{hall_name}“好差评”情况", week.title, header, rows,
-           [24, 10, 10, 12, 10, 14, 10, 10, 10, 14, 12, 10])
-    _percent(sheet, [4, 5, 6, 7, 9], len(rows))
+    write_table(sheet, f"{hall_name}“好差评”情况", week.title, header, rows,
+                [24, 10, 10, 12, 10, 14, 10, 10, 10, 14, 12, 10], [4, 5, 6, 7, 9])
 
 
 def _windows_sheet(sheet: Worksheet, hall_name: str, week: Week) -> None:
     header = ["窗口", "办件量", "评价量", "评价覆盖率", "好评率", "差评数", "满意度"]
     rows: list[list[object]] = [[w.label, w.cases, w.reviews, w.coverage, w.good_rate, w.bad,
                                  _round(w.satisfaction)] for w in week.windows]
-    _table(sheet, f"{hall_name}各窗口办件量与满意度", week.title, header, rows,
-           [30, 10, 10, 12, 10, 10, 10])
-    _percent(sheet, [4, 5], len(rows))
+    write_table(sheet, f"{hall_name}各窗口办件量与满意度", week.title, header, rows,
+                [30, 10, 10, 12, 10, 10, 10], [4, 5])
     if not rows:
         return
     volume = BarChart()
@@ -155,8 +113,9 @@ def _month_sheet(sheet: Worksheet, hall_name: str, week: Week, rows_: list[Month
     for r in rows_:
         rows.append([r.rank, r.name, *r.weeks, *([None] * (weeks - len(r.weeks))), r.average,
                      r.last_average, r.last_rank, _change(r)])
-    _table(sheet, f"{hall_name}窗口单位月评比", f"{week.monday.year}年{week.monday.month}月"
-           "（按该月各周周通报得分平均）", header, rows, [6, 24, *([10] * weeks), 12, 12, 10, 12])
+    write_table(sheet, f"{hall_name}窗口单位月评比", f"{week.monday.year}年{week.monday.month}月"
+                "（按该月各周周通报得分平均）", header, rows,
+                [6, 24, *([10] * weeks), 12, 12, 10, 12])
 
 
 def _change(row: MonthRow) -> str:
