@@ -8,13 +8,13 @@ staff accounts exist (issue 9). The current week is shown as it stands so far.""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import Engine
 
 from hub.clock import Clock
 from hub.db.engine import make_reader
+from hub.excel import download
 from hub.ranking_workbook import ranking_workbook
 from hub.review_scores import BY_ZH, By, figures
 from hub.rules import ReviewRules
@@ -69,11 +69,7 @@ def ranking_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
                            until=clock.service_day(now))
         data = ranking_workbook(hall_name, result, months, rules, clock.local(now))
         year, number, _ = day.isocalendar()
-        name = quote(f"{hall_name}周通报-{year}年第{number}周.xlsx")
-        return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
-                        "spreadsheetml.sheet", headers={
-                            "Content-Disposition": f"attachment; filename=\"ranking-{day}.xlsx\";"
-                                                   f" filename*=UTF-8''{name}"})
+        return download(data, f"ranking-{day}.xlsx", f"{hall_name}周通报-{year}年第{number}周.xlsx")
 
     return bp
 
