@@ -31,23 +31,27 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from flask import Flask
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import report  # noqa: E402
 from hallsim.review_history import PastCase, write_cases  # noqa: E402
+from hub import accounts  # noqa: E402
 from hub.catalogue import Catalogue, load_catalogue  # noqa: E402
 from hub.catalogue_sync import sync_catalogue  # noqa: E402
 from hub.clock import Clock, ShiftedClock  # noqa: E402
+from hub.context import HallContext  # noqa: E402
 from hub.db.engine import make_engine, make_reader, migrate  # noqa: E402
 from hub.db.schema import cases, reviews  # noqa: E402
 from hub.review_scores import By, figures  # noqa: E402
 from hub.rules import ReviewRules  # noqa: E402
+from hub.state_feed import StateFeed  # noqa: E402
+from hub.web import create_web_app  # noqa: E402
+from hub.web.auth import Auth  # noqa: E402
 from hub.web.ranking_page import ranking_page  # noqa: E402
 from hub.web.reviews_page import reviews_page  # noqa: E402
 from hub.weekly_ranking import month, week  # noqa: E402
@@ -187,11 +191,25 @@ def pages(engine: Engine, runs: int) -> dict[str, list[float]]:
     month's figures by window and hall, the latest reviews, the open follow-ups, the rates)."""
     friday = WEEKS[-1] + timedelta(days=4)
     clock = ShiftedClock("Asia/Shanghai", datetime(friday.year, friday.month, friday.day, 10))
-    app = Flask("hub.web")  # hub/web's templates and static files
     name, rules = load_catalogue().hall_name, ReviewRules()
-    app.register_blueprint(ranking_page(engine, clock, name, rules))
-    app.register_blueprint(reviews_page(engine, clock, name, rules))
+
+    def run(job: Callable[[Connection], Any]) -> Any:
+        with engine.begin() as conn:
+            return job(conn)
+    with engine.begin() as conn:
+        if "bench" not in {a.username for a, _ in accounts.listing(conn)}:
+            accounts.add(conn, "bench", "bench", "admin", None, "Bench-pass-2026", "bench",
+                         clock.now())
+    app = create_web_app(StateFeed(), Auth(engine, run, clock, b"bench" * 8), hall_name=name,
+                         pages=[ranking_page(engine, clock, name, rules),
+                                reviews_page(engine, run, lambda: HallContext(clock=clock),
+                                             clock, name, rules)])
     client = app.test_client()
+    form = client.get("/signin").get_data(as_text=True)
+    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed = client.post("/signin", data={"username": "bench", "password": "Bench-pass-2026",
+                                          "next": "/", "csrf_token": token})
+    assert signed.status_code == 302, "the bench's sign-in failed"
     lat: dict[str, list[float]] = {}
     for url in (f"/ranking?week={WEEKS[-1]}", f"/ranking/{WEEKS[-1]}.xlsx", "/reviews"):
         def get(url: str = url) -> None:

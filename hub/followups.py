@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from hub import audit
 from hub.context import HallContext
 from hub.db.schema import cases, review_followups, reviews, services, tickets
 from hub.forwarder import enqueue
@@ -120,6 +121,24 @@ def decide_appeal(conn: Connection, ctx: HallContext, followup_id: int, upheld: 
         enqueue(conn, f"followup:{ctx.hall_id}:{followup_id}:appeal",
                 {"kind": "appeal_upheld", "hall": ctx.hall_id, "review_id": row.review_id,
                  "appeal": row.appeal, "decision": note.strip()}, now)
+
+
+ACTIONS = (*STEPS, "appeal", "upheld", "rejected")
+
+
+def take_action(conn: Connection, ctx: HallContext, followup_id: int, action: str, text: str,
+                who: str) -> None:
+    """A step, an appeal or the hall's decision on it, by `who`, into the audit log."""
+    if action in STEPS:
+        record_step(conn, ctx, followup_id, action, text)
+    elif action == "appeal":
+        appeal(conn, ctx, followup_id, text)
+    elif action in ("upheld", "rejected"):
+        decide_appeal(conn, ctx, followup_id, action == "upheld", text)
+    else:
+        raise UserError(ErrorCode.INVALID, action, f"没有这个操作：{action[:20]}")
+    audit.record(conn, ctx.clock.now(), who, f"followup.{action}", str(followup_id), None,
+                 None, text.strip()[:200])
 
 
 def overdue(conn: Connection, today: date) -> list[int]:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select
 
+from hub import audit
 from hub.context import HallContext, Outcome
 from hub.db.schema import cases, reviews, services, tickets
 from hub.followups import open_followup
@@ -54,10 +55,11 @@ def review_on_phone(conn: Connection, ctx: HallContext, ticket_id: int, grade: G
 
 
 def supplementary_review(conn: Connection, ctx: HallContext, day: date, number: str,
-                         grade: Grade, reason: str | None,
-                         channel: Literal["call", "sms"]) -> ReviewRecord:
-    """补充评价: a review the citizen gave by phone or SMS, entered by staff for the case of
-    ticket `number` of `day`, within `supplement_working_days` working days of its finish."""
+                         grade: Grade, reason: str | None, channel: Literal["call", "sms"],
+                         who: str) -> ReviewRecord:
+    """补充评价: a review the citizen gave by phone or SMS, entered by staff (`who`, into
+    the audit log) for the case of ticket `number` of `day`, within
+    `supplement_working_days` working days of its finish."""
     row = conn.execute(select(cases.c.id, cases.c.finished_at)
                        .select_from(cases.join(tickets, tickets.c.id == cases.c.ticket_id))
                        .where(tickets.c.service_day == day, tickets.c.number == number)
@@ -71,7 +73,10 @@ def supplementary_review(conn: Connection, ctx: HallContext, day: date, number: 
         raise UserError(ErrorCode.REVIEW_TOO_LATE, f"{day} {number}: until {last}",
                         f"该办件{finished.month}月{finished.day}日办结，补充评价期限至"
                         f"{last.month}月{last.day}日，已超过期限")
-    return record_review(conn, ctx, row.id, grade, reason, channel)
+    record = record_review(conn, ctx, row.id, grade, reason, channel)
+    audit.record(conn, ctx.clock.now(), who, "review.supplement", f"{day} {number}", None,
+                 {"grade": grade, "channel": channel}, reason)
+    return record
 
 
 def review_of_ticket(conn: Connection, ticket_id: int) -> tuple[bool, Grade | None]:

@@ -1,35 +1,55 @@
 """好差评 on the dashboard (/reviews): this month's figures per window (hub/review_scores.py),
 the latest reviews, and the bad reviews' follow-ups (差评整改) with their deadlines, overdue
-ones in red. Read-only; the steps are entered with `./hallq admin followups` until staff
-accounts exist (issue 9). The reviewer is never shown."""
+ones in red. The reviewer is never shown.
+
+Acting here, each into the audit log with the account's name (hub/followups.py):
+- the department a follow-up belongs to (its lead) or a manager enters its next step, in
+  order, or appeals a mistaken or malicious review with the reason;
+- a manager decides an appeal (upheld: the review no longer counts; rejected: go on);
+- a manager enters a review given later by phone or SMS (补充评价), within its working
+  days."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 
-from flask import Blueprint, render_template
-from sqlalchemy import Engine, select
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import Connection, Engine, select
+from werkzeug.wrappers import Response
 
+from hub import followups
 from hub.clock import Clock
+from hub.context import HallContext
 from hub.db.engine import make_reader
 from hub.db.schema import review_followups, reviews, services
 from hub.followups import STEP_ZH, STEPS, rates
+from hub.handlers.reviews import supplementary_review
 from hub.review_scores import figures
 from hub.rules import ReviewRules
-from hub.web.auth import allow, department_scope
+from hub.web.auth import Run, account, allow, department_scope
+from protocol.errors import ErrorCode, UserError
 from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH
 
 CHANNEL_ZH = {"window": "窗口评价器", "phone": "手机扫码", "call": "电话补评", "sms": "短信补评",
               "default": "默认评价"}
 
 
-def reviews_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRules) -> Blueprint:
+ACTION_ZH = {**STEP_ZH, "appeal": "申诉", "upheld": "申诉成立", "rejected": "申诉不成立"}
+BUSY_ZH = "大厅服务器暂未连上消息服务器，未修改，请稍后再试"
+
+
+def reviews_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock: Clock,
+                 hall_name: str, rules: ReviewRules) -> Blueprint:
     bp = Blueprint("reviews_page", __name__)
     reader = make_reader(engine)
 
     @bp.get("/reviews")
     @allow("admin", "manager", "department", "viewer")
-    def page() -> tuple[str, int]:
+    def reviews_list() -> tuple[str, int]:
+        return page()
+
+    def page(status: int = 200, error: str = "") -> tuple[str, int]:
         now = clock.now()
         today = clock.service_day(now)
         since = clock.day_start(today.replace(day=1))
@@ -60,7 +80,59 @@ def reviews_page(engine: Engine, clock: Clock, hall_name: str, rules: ReviewRule
             followups=[(r, next((s for s in STEPS if getattr(r, s) is None), None))
                        for r in open_rows], month=month, grade_zh=GRADE_ZH,
             stars=GRADE_STARS, channel_zh=CHANNEL_ZH, step_zh=STEP_ZH, bad=BAD_GRADES,
-            local=clock.local, line=rules.bad_share_line), 200
+            local=clock.local, line=rules.bad_share_line, error=error,
+            done=request.args.get("done", ""), role=account().role,
+            reasons=rules.bad_review_reasons, today_iso=today.isoformat(),
+            supplement_days=rules.supplement_working_days), status
+
+    def act(job: Callable[[Connection, str], object], done: str) -> tuple[str, int] | Response:
+        who = account().username
+        try:
+            run(lambda conn: job(conn, who))
+        except UserError as err:
+            return page(400, err.zh)
+        except TimeoutError:
+            return page(503, BUSY_ZH)
+        return redirect(url_for("reviews_page.reviews_list", done=done), 303)
+
+    @bp.post("/reviews/followups/<int:followup>/<action>")
+    @allow("admin", "manager", "department")
+    def followup_action(followup: int, action: str) -> tuple[str, int] | Response:
+        text = request.form.get("text", "")[:2000]
+        scope = department_scope()
+        if action not in followups.ACTIONS:
+            return page(404, f"没有这个操作：{action[:20]}")
+        if action in ("upheld", "rejected") and scope is not None:
+            return page(403, "申诉由中心裁定")
+
+        def job(conn: Connection, who: str) -> None:
+            if scope is not None and conn.scalar(
+                    select(review_followups.c.department_code)
+                    .where(review_followups.c.id == followup)) != scope:
+                raise UserError(ErrorCode.INVALID, "another department's",
+                                "只能处理本部门的差评整改")
+            followups.take_action(conn, ctx(), followup, action, text, who)
+        return act(job, f"整改记录 {followup}：已记录{ACTION_ZH[action]}")
+
+    @bp.post("/reviews/supplement")
+    @allow("admin", "manager")
+    def supplement() -> tuple[str, int] | Response:
+        form = request.form
+        grade = form.get("grade", "")
+        channel = form.get("channel", "call")
+        number = form.get("number", "").strip().upper()[:5]
+        reason = form.get("reason") or None
+        try:
+            day = date.fromisoformat(form.get("day", ""))
+        except ValueError:
+            return page(400, "补充评价未录入：请填写办件日期")
+        if grade not in GRADE_ZH or channel not in ("call", "sms"):
+            return page(400, "补充评价未录入：请选择评价等级和渠道")
+
+        def job(conn: Connection, who: str) -> None:
+            supplementary_review(conn, ctx(), day, number, grade,  # type: ignore[arg-type]
+                                 reason, channel, who)  # type: ignore[arg-type]
+        return act(job, f"已录入 {number} 的补充评价（{GRADE_ZH[grade]}）")
 
     return bp
 

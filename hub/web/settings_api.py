@@ -17,13 +17,13 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
-from hub import accounts, appointment_admin, audit, followups, weekly_ranking
+from hub import accounts, appointment_admin, followups, weekly_ranking
 from hub.context import HallContext
 from hub.db.schema import review_followups, reviews, services
 from hub.handlers.reviews import supplementary_review
 from hub.live_settings import LiveSettings
 from protocol.errors import ZH, ErrorCode, UserError
-from protocol.messages import GRADE_ZH, Grade, ReviewRecord
+from protocol.messages import GRADE_ZH, Grade
 
 LOOPBACK = {"127.0.0.1", "::1"}
 FORBIDDEN_ZH = "设置只能在大厅服务器本机修改（管理员账号功能上线前）"
@@ -221,14 +221,8 @@ def settings_api(live: LiveSettings) -> Blueprint:
         """补充评价 entered by staff from a phone call or an SMS, within the working days."""
         b = body(SupplementBody)
 
-        def job(conn: Connection) -> ReviewRecord:
-            record = supplementary_review(conn, ctx(), b.day, b.number, b.grade, b.reason,
-                                          b.channel)
-            audit.record(conn, ctx().clock.now(), b.who, "review.supplement",
-                         f"{b.day} {b.number}", None,
-                         {"grade": b.grade, "channel": b.channel}, b.reason)
-            return record
-        record = run(job)
+        record = run(lambda conn: supplementary_review(conn, ctx(), b.day, b.number, b.grade,
+                                                       b.reason, b.channel, b.who))
         return jsonify(ok=True, review=record.model_dump(mode="json"))
 
     @bp.get("/followups")
@@ -257,19 +251,7 @@ def settings_api(live: LiveSettings) -> Blueprint:
         """A follow-up's step, appeal or the hall's decision on it; into the audit log."""
         b = body(FollowupBody)
 
-        def job(conn: Connection) -> None:
-            c = ctx()
-            if action in followups.STEPS:
-                followups.record_step(conn, c, followup, action, b.text)
-            elif action == "appeal":
-                followups.appeal(conn, c, followup, b.text)
-            elif action in ("upheld", "rejected"):
-                followups.decide_appeal(conn, c, followup, action == "upheld", b.text)
-            else:
-                raise UserError(ErrorCode.INVALID, action, f"没有这个操作：{action}")
-            audit.record(conn, c.clock.now(), b.who, f"followup.{action}", str(followup),
-                         None, None, b.text[:200])
-        run(job)
+        run(lambda conn: followups.take_action(conn, ctx(), followup, action, b.text, b.who))
         return jsonify(ok=True)
 
     @bp.post("/ranking/<week>/<department>/<item>")
