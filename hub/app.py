@@ -27,6 +27,7 @@ from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.desk_page import desk_page
+from hub.web.history_page import history_page
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
 from hub.web.server import WebServer
@@ -97,6 +98,7 @@ class Hub:
                    reviews_page(self.engine, self.consumer.run, lambda: self.consumer.ctx,
                                 self.clock, hall_name, settings.reviews),
                    ranking_page(self.engine, self.clock, hall_name, settings.reviews),
+                   history_page(self.engine, self.clock, hall_name),
                    admin_pages(self.engine, self.consumer.run, self.clock, hall_name),
                    settings_pages(self.live, hall_name),
                    desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,

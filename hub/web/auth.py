@@ -52,6 +52,7 @@ ALL_ROLES: tuple[Role, ...] = ("admin", "manager", "department", "guide", "viewe
 # The dashboard's pages in its menu, and who sees them there.
 MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/", "实时大厅", ALL_ROLES),
+    ("/history", "今日与历史", ("admin", "manager", "department", "viewer")),
     ("/desk", "导办台", ("admin", "manager", "guide")),
     ("/appointments", "预约管理", ("admin", "manager", "guide", "viewer")),
     ("/reviews", "好差评", ("admin", "manager", "department", "viewer")),

@@ -14,14 +14,16 @@ from hub.app import Hub
 from tests.helpers import PASSWORD, csrf_token, signed_in_client
 from tests.hub.test_weekly_ranking import FIXTURE_WEEK
 
-PAGES = ["/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx", "/audit",
-         "/audit.xlsx", "/accounts", "/settings", "/desk"]
+PAGES = ["/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
+         "/ranking/2026-11-23.xlsx", "/audit", "/audit.xlsx", "/accounts", "/settings", "/desk"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": set(PAGES) - {"/accounts"},
-    "department": {"/", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"},
+    "department": {"/", "/history", "/history.xlsx", "/reviews", "/ranking",
+                   "/ranking/2026-11-23.xlsx"},
     "guide": {"/", "/appointments", "/desk"},
-    "viewer": {"/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"},
+    "viewer": {"/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
+               "/ranking/2026-11-23.xlsx"},
 }
 
 
