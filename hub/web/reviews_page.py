@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
+from openpyxl import Workbook
 from sqlalchemy import Connection, Engine, select
 from werkzeug.wrappers import Response
 
@@ -23,6 +26,7 @@ from hub.clock import Clock
 from hub.context import HallContext
 from hub.db.engine import make_reader
 from hub.db.schema import review_followups, reviews, services
+from hub.excel import download, saved, write_table
 from hub.followups import STEP_ZH, STEPS, rates
 from hub.handlers.reviews import supplementary_review
 from hub.review_scores import figures
@@ -85,6 +89,56 @@ def reviews_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock
             reasons=rules.bad_review_reasons, today_iso=today.isoformat(),
             supplement_days=rules.supplement_working_days), status
 
+    @bp.get("/reviews.xlsx")
+    @allow("admin", "manager", "department", "viewer")
+    def reviews_excel() -> FlaskResponse:
+        """A month (?month=2026-11, this month by default) as the file sent upward: the
+        windows' figures, and every review (never the reviewer) with, for a bad one, where
+        its follow-up stands."""
+        today = clock.service_day()
+        try:
+            first = date.fromisoformat(request.args.get("month", "") + "-01")
+        except ValueError:
+            first = today.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        since, until = clock.day_start(first), clock.day_start(after)
+        scope = department_scope()
+        listed = (select(reviews, services.c.name.label("service_name"),
+                         review_followups.c.result, review_followups.c.appeal_decision,
+                         review_followups.c.closed_at.label("fixed_at"))
+                  .join(services, services.c.code == reviews.c.service_code)
+                  .outerjoin(review_followups, review_followups.c.review_id == reviews.c.id)
+                  .where(reviews.c.created_at >= since, reviews.c.created_at < until)
+                  .order_by(reviews.c.created_at))
+        if scope is not None:
+            listed = listed.where(services.c.department_code == scope)
+        with reader.connect() as conn:
+            windows = [*figures(conn, since, until, "window", rules.grade_points, scope),
+                       *figures(conn, since, until, "hall" if scope is None else "department",
+                                rules.grade_points, scope)]
+            rows = conn.execute(listed.limit(100_000)).all()
+        title = f"{first.year}年{first.month}月"
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "各窗口"
+        write_table(sheet, f"{hall_name}“好差评”情况", title,
+                    ["窗口", "办件量", "评价量", "评价覆盖率", "好评率", "主动评价好评率", "满意度",
+                     "差评数", "差评占比"],
+                    [[f.label, f.cases, f.reviews, f.coverage, f.good_rate, f.active_good_rate,
+                      None if f.satisfaction is None else round(f.satisfaction, 1), f.bad,
+                      f.bad_share] for f in windows],
+                    [30, 10, 10, 12, 10, 14, 10, 10, 10], [4, 5, 6, 9])
+        write_table(book.create_sheet("评价明细"), f"{hall_name}评价明细", title,
+                    ["时间", "窗口", "事项", "评价", "星级", "原因", "渠道", "差评整改"],
+                    [[clock.local(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                      f"{r.window_number}号窗口", r.service_name, GRADE_ZH[r.grade],
+                      GRADE_STARS[r.grade], r.reason or "", CHANNEL_ZH.get(r.channel, r.channel),
+                      _fix_state(r)] for r in rows],
+                    [18, 10, 30, 10, 6, 18, 12, 16])
+        return download(saved(book), f"reviews-{first:%Y-%m}.xlsx",
+                        f"{hall_name}好差评-{first.year}年{first.month}月.xlsx")
+
     def act(job: Callable[[Connection, str], object], done: str) -> tuple[str, int] | Response:
         who = account().username
         try:
@@ -135,4 +189,13 @@ def reviews_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock
         return act(job, f"已录入 {number} 的补充评价（{GRADE_ZH[grade]}）")
 
     return bp
+
+
+def _fix_state(r: Any) -> str:
+    """A review's follow-up in words ("" for a review that needs none)."""
+    if r.grade not in BAD_GRADES:
+        return ""
+    if r.appeal_decision == "upheld":
+        return "申诉成立"
+    return "已整改" if r.result is not None else "整改中"
 

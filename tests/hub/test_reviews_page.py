@@ -4,9 +4,11 @@ review given by phone; each with the account's name in the audit log."""
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hub.app import Hub
@@ -64,6 +66,17 @@ def test_a_bad_review_followed_up_by_its_own_department_and_decided_by_the_hall(
     assert decision == "upheld"
     assert [tuple(r) for r in log] == [("li", "followup.callback"), ("li", "followup.appeal"),
                                        ("zhang", "followup.upheld")]
+
+    book = load_workbook(BytesIO(manager.get("/reviews.xlsx?month=2026-11").data))
+    assert book.sheetnames == ["各窗口", "评价明细"]
+    listed = [[c.value for c in r] for r in book["评价明细"].iter_rows(min_row=4)]
+    assert [r[1:] for r in listed] == [
+        ["5号窗口", "户口迁移", "不满意", 2, "办事效率低", "窗口评价器", "申诉成立"]]
+    row = [c.value for c in book["各窗口"][4]]
+    assert row[0] == "5号窗口 公安户政"
+    assert (row[2], row[3]) == (0, 1.0)  # the appeal upheld: not counted, yet it was reviewed
+    other_book = load_workbook(BytesIO(other.get("/reviews.xlsx").data))
+    assert other_book["评价明细"].max_row == 3  # BDC's lead: none of GA's reviews
 
 
 def test_a_manager_enters_a_review_given_by_phone(hub: Hub, make_link: LinkFactory,
