@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, render_template
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from hub.state_feed import StateFeed
 from hub.web.auth import Auth
@@ -26,6 +27,8 @@ TOTALS = (
     ("no_show", "过号"),
     ("windows_open", "开放窗口"),
 )
+ERRORS_ZH = {404: "没有这个页面，请从菜单进入", 405: "不能这样打开这个页面，请从菜单进入",
+             500: "服务器处理出错，已记录；请稍后再试，或联系系统管理员"}
 # Everything the page loads comes from the hub itself: the hall LAN has no internet.
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
@@ -80,6 +83,21 @@ def create_web_app(feed: StateFeed, auth: Auth, *, hall_name: str,
     def healthz() -> Response:
         """Liveness for the supervisor."""
         return jsonify(ok=True)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(500)
+    def in_chinese(err: HTTPException | Exception) -> tuple[Response | str, int]:
+        """Plain Chinese for a page that is not there, a wrong method or a fault (logged);
+        JSON for the API."""
+        code = err.code if isinstance(err, HTTPException) and err.code else 500
+        if code == 500:
+            log.exception("the dashboard failed on %s", request.path)
+        message = ERRORS_ZH.get(code, ERRORS_ZH[500])
+        if request.path.startswith("/api/"):
+            return jsonify(ok=False, code=str(code), message=message), code
+        return render_template("forbidden.html", hall_name=hall_name, message=message,
+                               title="出错了"), code
 
     @app.after_request
     def security_headers(response: Response) -> Response:

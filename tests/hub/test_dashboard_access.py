@@ -62,3 +62,14 @@ def test_a_form_without_its_token_changes_nothing(hub: Hub) -> None:
         answer = admin.open(path, method=method, data={"text": "x", "reason": "x"})
         assert answer.status_code == 400, (endpoint, path, answer.status_code)
         assert "缺少校验码" in answer.get_data(as_text=True), endpoint
+
+
+def test_a_missing_page_and_a_wrong_method_answer_in_chinese(hub: Hub) -> None:
+    web = signed_in_client(hub, "zhang", "manager")
+    missing = web.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "没有这个页面，请从菜单进入" in missing.get_data(as_text=True)
+    wrong = web.get("/desk/ticket")
+    assert wrong.status_code == 405 and "不能这样打开这个页面" in wrong.get_data(as_text=True)
+    api = web.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["message"] == "没有这个页面，请从菜单进入"
