@@ -11,12 +11,15 @@ reviews and follow-ups by hallsim/review_history.py, with the default catalogue'
 and staff as bench/weekly_ranking.py has them; about 85 % reviewed, about 3 % bad, the
 last week's follow-ups still open), the rest no-shows, closed at the end of the day or
 void (inserted here); each ticket's history lines (called, finished, no-show, closed);
+the days closed as the hub closes them (hub/day_close.py: 今日与历史's rollup of each day);
 --appointments bookings over the year and the coming week (masked fields only, one SMS
 each, a few blacklisted people); --audit audit-log lines (sign-ins, points entered,
 follow-up steps, check-ins), and each week's points for some departments. Seeded.
 
 Then a real `hub.app.Hub` (waitress, its request consumer on a real Mosquitto) runs on
-that file with its clock at Wednesday 25 November 2026, 10:00, an administrator signs in
+that file with its clock at Wednesday 25 November 2026, 10:00 (the bench waits for its
+close of the past days at start, which rolls up any day without a rollup: all of them in
+a file made before the rollup existed, timed apart), an administrator signs in
 over HTTP (CSRF token and all), and every page is fetched with requests: the pages of
 the dashboard's menu (hub/web/auth.py MENU, whatever it lists when run; /history also
 over this month and the year so far), the Excel files (/ranking/<Monday>.xlsx of last
@@ -44,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,11 +73,13 @@ from hub.appointment_codes import new_appointment_id  # noqa: E402
 from hub.catalogue import Catalogue, load_catalogue  # noqa: E402
 from hub.catalogue_sync import sync_catalogue  # noqa: E402
 from hub.clock import Clock  # noqa: E402
+from hub.day_close import close_past_days  # noqa: E402
 from hub.db.engine import make_engine, migrate  # noqa: E402
 from hub.db.schema import (  # noqa: E402
     appointments,
     audit_log,
     blacklist,
+    history_days,
     ranking_scores,
     reviews,
     services,
@@ -338,6 +343,10 @@ def ticket_count(db: Path) -> int:
     return n
 
 
+def rolled_days(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(history_days)) or 0)
+
+
 def build(db: Path, n: int, n_appointments: int, n_audit: int, seed: int) -> None:
     """A fresh hub database with the year's data."""
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
@@ -376,6 +385,11 @@ def build(db: Path, n: int, n_appointments: int, n_audit: int, seed: int) -> Non
             for i, p in enumerate(banned)])
         conn.execute(insert(audit_log), audit_rows(rng, n_audit, departments))
         conn.execute(insert(ranking_scores), ranking_rows(rng, departments))
+    closing = time.perf_counter()
+    with engine.begin() as conn:  # as the hub closes the days: 今日与历史's rollups
+        close_past_days(conn, TODAY, CLOCK.day_start(TODAY))
+    print(f"closed the days up to {TODAY - timedelta(days=1)} (rolled up) in "
+          f"{time.perf_counter() - closing:.1f} s", flush=True)
     with engine.connect() as conn:
         counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in
                   ("tickets", "cases", "reviews", "review_followups", "ticket_events",
@@ -510,6 +524,7 @@ def main() -> None:
     ensure_account(engine)
     with engine.connect() as conn:
         reviewed = conn.scalar(select(func.count()).select_from(reviews))
+        rolled_before = rolled_days(conn)
     engine.dispose()
     drop_from_os_cache(db)
     urls = page_urls()
@@ -523,6 +538,11 @@ def main() -> None:
             hub = start_hub(hub_settings(db, broker, NOW))
             started_s = time.perf_counter() - t0
             try:
+                t0 = time.perf_counter()
+                hub.consumer.run(lambda conn: None, timeout=600)  # after its close at start
+                closed_s = time.perf_counter() - t0
+                with hub.engine.connect() as conn:
+                    rolled_after = rolled_days(conn)
                 base = hub.dashboard_url.rstrip("/")
                 session = sign_in(base)
                 meter = CpuMeter()
@@ -541,6 +561,8 @@ def main() -> None:
           f"hub on it at {NOW:%Y-%m-%d %H:%M} (started in {started_s:.1f} s), signed in as "
           f"admin; requests over HTTP; cold = first fetch after start, file out of the OS "
           f"cache; {args.runs} warm rounds over all pages")
+    print(f"days rolled up for 今日与历史: {rolled_before} when the hub started, {rolled_after} "
+          f"after its close of the past days at start ({closed_s:.1f} s after it was up)")
     width = max(map(len, urls)) + 1
     worst = 0.0
     for url in urls:

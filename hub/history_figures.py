@@ -2,16 +2,34 @@
 no-shows, waiting time (issue → first call) and service time (last call → finish) — the
 tickets issued in each hour of the hall's day, and the distributions of the two times.
 
-Everything is counted in SQL, in three grouped queries, and only the counts come back: a
-year of a busy hall (~300,000 tickets) is a few thousand grouped rows, never the tickets
-themselves. A day takes milliseconds; a year most of a second on SQLite (three sorts of
-its tickets), so the page keeps the counts of the days before today (PastCounts) and
-counts only today again.
+Where the figures come from. Each closed service day is rolled up per service into four
+small tables (hub/db/schema.py, history_*): its counts, its times per whole minute (with
+each ticket's second within it) and its tickets per UTC hour, written by `roll_up_days`
+in the transaction that closes the day (hub/day_close.py). A period is summed from those
+in SQL — a year of a busy hall (~300,000 tickets) is ~276,000 rollup rows, but narrow
+and in key order — and only the sums come back. Today, and any past day without a
+rollup, is counted from `tickets` by the same rules (`count`), in three grouped queries.
+
+A past day has no rollup when the hub has not closed it: a database from before the
+rollup, until the hub's first close; a day the hub was down at its end, or one with a
+ticket still open at a window at closing (served across midnight), until the next close;
+days before the hall's first ticket. The page does not write them: it reads with the
+read-only engine, counts such days from their tickets for that view, and leaves storing
+to the hub's close, which at start and at each new day rolls up every past day without a
+rollup (`days_to_roll_up`). Writing from the page would have to go through the hub's
+request thread (`consumer.run`), where rolling up a year (1.7 s for 300,000 tickets)
+would hold up the hall's calls at whatever moment a manager opened the page; at the
+close it happens once, when the hub starts or at midnight. A day's rollup is written
+again whenever the hub closes that day again (each close rolls up the day just ended, so
+a correction to a ticket of it is seen); an older day after a correction needs
+`roll_up_days` for it.
 
 - Issued: every ticket but those never handed to anyone (pending, void), as the live
   figures count them (hub/hall_state.py).
 - Hours: the tickets are grouped by service day and UTC hour of issue (stored naive UTC);
-  each group is placed in the hall's local hour with that day's offset from the clock.
+  each group is placed in the hall's local hour with that day's offset from the clock (in
+  a zone off the whole hour, the tickets from its minute 30 — or 15, 45 — on go to the
+  next local hour; the rollup keeps those counts).
 - Percentiles (P90, nearest rank: nine in ten tickets took at most this long) are exact to
   the second over up to EXACT_DAYS days; over a longer period the times are grouped by the
   minute and a percentile is the end of its minute (at most a minute over).
@@ -19,17 +37,36 @@ counts only today again.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, case, extract, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 
 from hub.clock import Clock
-from hub.db.schema import services, tickets
+from hub.db.schema import (
+    history_counts,
+    history_days,
+    history_hours,
+    history_times,
+    services,
+    tickets,
+)
 
 LONGEST_DAYS = 366  # a year, leap or not
 EXACT_DAYS = 31
@@ -38,6 +75,8 @@ BUCKETS = 12
 DAY_HOURS = (8, 18)  # the hours chart spans at least 08:00–18:00 (more if tickets fall outside)
 BUSIEST = 3  # the busiest hours highlighted
 NOT_ISSUED = ("pending", "void")
+ISSUED = tickets.c.status.not_in(NOT_ISSUED)
+FINISHED = tickets.c.status == "finished"
 WEEKDAYS = "一二三四五六日"
 
 
@@ -249,62 +288,111 @@ class Counts:
         self.days |= other.days
 
 
-class PastCounts:
-    """The counts of periods before today, kept: a closed day no longer changes (a ticket
-    left waiting at closing becomes `closed`, unfinished either way), so a year viewed
-    again, or downloaded as Excel after it was viewed, costs only today's query. Up to
-    `size` periods, the least recently used dropped first; the hub's restart clears it."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._kept: OrderedDict[tuple[object, ...], Counts] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...], count: Callable[[], Counts]) -> Counts:
-        with self._lock:
-            if (found := self._kept.get(key)) is not None:
-                self._kept.move_to_end(key)
-                return found
-        found = count()  # outside the lock: two at once may both count, never wrongly
-        with self._lock:
-            self._kept[key] = found
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return found
-
+# ----------------------------------------------------------------- a period's figures
 
 def history(conn: Connection, clock: Clock, period: Period, chosen: list[ServiceInfo],
-            every_service: bool, total_name: str = "合计",
-            past: PastCounts | None = None) -> History:
+            every_service: bool, total_name: str = "合计") -> History:
     """The figures of `period` for the `chosen` services (`every_service`: all the hall's,
-    so no filter on the service is needed). With `past`, the days before today are
-    counted once and kept there."""
+    so no filter on the service is needed): the days before today that are rolled up from
+    their rollup, the others from their tickets."""
     step = 1 if period.days <= EXACT_DAYS else 60
     codes = None if every_service else tuple(sorted(s.code for s in chosen))
-    today = clock.service_day()
+    last_past = min(period.last, clock.service_day() - timedelta(days=1))
     counts = Counts(step)
-    if past is not None and period.first < today:
-        before = Period(period.first, min(period.last, today - timedelta(days=1)))
-        counts.add(past.get((before, codes, step),
-                            lambda: count(conn, clock, before, codes, step)))
-        if period.last >= today:
-            counts.add(count(conn, clock, Period(today, period.last), codes, step))
-    else:
-        counts = count(conn, clock, period, codes, step)
+    rolled: set[date] = set()
+    # (a zone off the whole hour by other than a quarter: every day from its tickets)
+    if period.first <= last_past and _off_hour(clock, period.first) % 15 == 0:
+        past = Period(period.first, last_past)
+        rolled = rolled_up(conn, past)
+        if rolled:  # the period's other past days have no rows there
+            counts.add(from_rollup(conn, clock, past, codes, step))
+    live = [d for d in _days(period.first, period.last) if d not in rolled]
+    if live:
+        counts.add(count(conn, clock, live, codes, step))
     return _shaped(counts, period, chosen, total_name)
 
 
-def count(conn: Connection, clock: Clock, period: Period, codes: tuple[str, ...] | None,
-          step: int) -> Counts:
-    """Three grouped queries: per service and waiting time (the tickets by status, the
-    waits' distribution, the service times' sum), per service and service time (their
-    distribution), and per day and UTC hour of issue."""
-    where: list[ColumnElement[bool]] = [tickets.c.service_day >= period.first,
-                                        tickets.c.service_day <= period.last]
+def rolled_up(conn: Connection, period: Period) -> set[date]:
+    """The days of `period` with a rollup."""
+    day = history_days.c.service_day
+    return set(conn.scalars(select(day).where(day >= period.first, day <= period.last)))
+
+
+def from_rollup(conn: Connection, clock: Clock, period: Period, codes: tuple[str, ...] | None,
+                step: int) -> Counts:
+    """The counts of the rolled-up days of `period`, summed in SQL: per service (tickets by
+    status, the times' sums), per service and minute (the times' distributions; to the
+    second when `step` is 1) and per day and UTC hour of issue."""
+    def where(table: Any) -> list[ColumnElement[bool]]:
+        found = [table.c.service_day >= period.first, table.c.service_day <= period.last]
+        return found if codes is None else [*found, table.c.service_code.in_(codes)]
+
+    counts = Counts(step)
+    c = history_counts.c
+    for code, issued, finished, no_show, waited, wait_sum, served, service_sum in \
+            conn.execute(
+                select(c.service_code, func.sum(c.issued), func.sum(c.finished),
+                       func.sum(c.no_show), func.sum(c.waited), func.sum(c.wait_sum),
+                       func.sum(c.served), func.sum(c.service_sum))
+                .where(*where(history_counts)).group_by(c.service_code)):
+        row = counts.tally(code)
+        row.issued += issued
+        row.finished += finished
+        row.no_show += no_show
+        row.wait.n += waited
+        row.wait.total += wait_sum
+        row.service.n += served
+        row.service.total += service_sum
+    t = history_times.c
+    by_minute = (t.service_code, t.minute)
+    if step == 1:  # each ticket's second within its minute
+        for code, minute, waits, services in conn.execute(
+                select(*by_minute, func.aggregate_strings(t.wait_within, " "),
+                       func.aggregate_strings(t.service_within, " "))
+                .where(*where(history_times)).group_by(*by_minute)):
+            row = counts.tally(code)
+            for into, seconds in ((row.wait.counts, waits), (row.service.counts, services)):
+                for second, n in Counter(seconds.split()).items():
+                    into[minute * 60 + int(second)] += n
+    else:
+        for code, minute, waited, served in conn.execute(
+                select(*by_minute, func.sum(t.waited), func.sum(t.served))
+                .where(*where(history_times)).group_by(*by_minute)):
+            row = counts.tally(code)
+            if waited:
+                row.wait.counts[minute] += waited
+            if served:
+                row.service.counts[minute] += served
+    h = history_hours.c
+    part = _off_hour(clock, period.first)
+    columns: list[ColumnElement[Any]] = [h.service_day, h.utc_hour, func.sum(h.n)]
+    if part:  # the tickets from minute 60 - part on fall in the next local hour
+        columns.append(func.sum({15: h.from_45, 30: h.from_30, 45: h.from_15}[part]))
+    offsets: dict[date, int] = {}
+    for found in conn.execute(select(*columns).where(*where(history_hours))
+                              .group_by(h.service_day, h.utc_hour)):
+        day, hour, n = found[0], int(found[1]), int(found[2])
+        late = int(found[3]) if part else 0
+        if day not in offsets:
+            offsets[day] = _offset(clock, day)
+        local = (hour * 60 + offsets[day]) // 60
+        if n > late:  # no hour without tickets among the keys: they set the chart's span
+            counts.by_hour[local % 24] += n - late
+        if late:
+            counts.by_hour[(local + 1) % 24] += late
+    counts.days |= offsets.keys()
+    return counts
+
+
+def count(conn: Connection, clock: Clock, days: Sequence[date],
+          codes: tuple[str, ...] | None, step: int) -> Counts:
+    """The counts of `days` (sorted) from their tickets, in three grouped queries: per
+    service and waiting time (the tickets by status, the waits' distribution, the service
+    times' sum), per service and service time (their distribution), and per day and UTC
+    hour of issue."""
+    where: list[ColumnElement[bool]] = [_of_days(tickets.c.service_day, days)]
     if codes is not None:
         where.append(tickets.c.service_code.in_(codes))
-    issued = tickets.c.status.not_in(NOT_ISSUED)
-    finished = tickets.c.status == "finished"
     wait, service = tickets.c.wait_seconds, tickets.c.service_seconds
     wait_key = wait if step == 1 else wait // step
     service_key = service if step == 1 else service // step
@@ -312,11 +400,11 @@ def count(conn: Connection, clock: Clock, period: Period, codes: tuple[str, ...]
     for code, key, n, n_finished, n_no_show, wait_total, service_n, service_total in \
             conn.execute(
                 select(tickets.c.service_code, wait_key, func.count(),
-                       func.sum(case((finished, 1), else_=0)),
+                       func.sum(case((FINISHED, 1), else_=0)),
                        func.sum(case((tickets.c.status == "no_show", 1), else_=0)),
-                       func.sum(wait), func.count(case((finished, service))),
-                       func.sum(case((finished, service))))
-                .where(*where, issued).group_by(tickets.c.service_code, wait_key)):
+                       func.sum(wait), func.count(case((FINISHED, service))),
+                       func.sum(case((FINISHED, service))))
+                .where(*where, ISSUED).group_by(tickets.c.service_code, wait_key)):
         row = counts.tally(code)
         row.issued += n
         row.finished += n_finished
@@ -329,10 +417,10 @@ def count(conn: Connection, clock: Clock, period: Period, codes: tuple[str, ...]
             row.wait.counts[int(key)] += n
     for code, key, n in conn.execute(
             select(tickets.c.service_code, service_key, func.count())
-            .where(*where, finished, service.is_not(None))
+            .where(*where, FINISHED, service.is_not(None))
             .group_by(tickets.c.service_code, service_key)):
         counts.tally(code).service.counts[int(key)] += n
-    _by_hour(conn, clock, period, where + [issued], counts)
+    _by_hour(conn, clock, days[0], where + [ISSUED], counts)
     return counts
 
 
@@ -367,23 +455,125 @@ def _shaped(counts: Counts, period: Period, chosen: list[ServiceInfo], total_nam
                    len(counts.days), step)
 
 
-def _by_hour(conn: Connection, clock: Clock, period: Period, where: list[ColumnElement[bool]],
+def _by_hour(conn: Connection, clock: Clock, first: date, where: list[ColumnElement[bool]],
              counts: Counts) -> None:
     """The tickets issued per local hour, and the days with any, into `counts`."""
     utc_hour = extract("hour", tickets.c.issued_at)
     columns: list[ColumnElement[Any]] = [tickets.c.service_day, utc_hour]
     # a zone off the whole hour (+05:30): which side of its half hour the ticket fell on
-    noon = clock.day_start(period.first) + timedelta(hours=12)
-    offset = clock.local(noon).utcoffset() or timedelta()
-    part = int(offset.total_seconds() // 60) % 60
+    part = _off_hour(clock, first)
     if part:
         columns.append(extract("minute", tickets.c.issued_at) >= 60 - part)
     offsets: dict[date, int] = {}  # minutes east of UTC, each service day
     for found in conn.execute(select(*columns, func.count()).where(*where).group_by(*columns)):
         day, hour, n = found[0], int(found[1]), int(found[-1])
         if day not in offsets:
-            at = clock.local(clock.day_start(day) + timedelta(hours=12)).utcoffset()
-            offsets[day] = int((at or timedelta()).total_seconds() // 60)
+            offsets[day] = _offset(clock, day)
         late = 1 if part and found[2] else 0
         counts.by_hour[((hour * 60 + offsets[day]) // 60 + late) % 24] += n
     counts.days |= offsets.keys()
+
+
+def _offset(clock: Clock, day: date) -> int:
+    """Minutes east of UTC at noon of the service day `day`."""
+    at = clock.local(clock.day_start(day) + timedelta(hours=12)).utcoffset()
+    return int((at or timedelta()).total_seconds() // 60)
+
+
+def _off_hour(clock: Clock, day: date) -> int:
+    """How many minutes the hall's zone is off the whole hour on `day` (India: 30)."""
+    return _offset(clock, day) % 60
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _of_days(column: ColumnElement[date], days: Sequence[date]) -> ColumnElement[bool]:
+    """`column` on one of `days` (sorted): a range when they follow each other."""
+    if (days[-1] - days[0]).days == len(days) - 1:
+        return (column >= days[0]) & (column <= days[-1])
+    return column.in_(days)
+
+
+# ----------------------------------------------------------------- the rollup, at a close
+
+OPEN = ("pending", "waiting", "called")  # a day with such a ticket is not rolled up
+ROLL_UP_CHUNK = 366  # days rolled up in one set of statements
+
+
+def days_to_roll_up(conn: Connection, today: date) -> list[date]:
+    """What a close at the start of `today` rolls up, from the hall's first ticket on: the
+    day just ended (again if it was: a correction made since is seen), and every earlier
+    day without a rollup — all of them in a database from before the rollup, the days the
+    hub was down at their end, a day a ticket was left at a window. Days without tickets
+    too: their rollup is empty, so the page need not look for their tickets."""
+    yesterday = today - timedelta(days=1)
+    first = conn.scalar(select(func.min(tickets.c.service_day)))
+    if first is None or first > yesterday:  # no tickets before today: nothing to roll up
+        return []
+    day = history_days.c.service_day
+    done = set(conn.scalars(select(day).where(day >= first, day < yesterday)))
+    return [d for d in _days(first, yesterday - timedelta(days=1)) if d not in done] + [yesterday]
+
+
+def roll_up_days(conn: Connection, days: Iterable[date], now: datetime) -> list[date]:
+    """Write the rollup of `days` from their tickets, replacing what they had (a second
+    close of a day never doubles it). A day with a ticket still open (pending, waiting or
+    at a window) is left without one: counted from its tickets until a later close. The
+    days rolled up."""
+    wanted = sorted(set(days))
+    done: list[date] = []
+    for start in range(0, len(wanted), ROLL_UP_CHUNK):
+        chunk = wanted[start:start + ROLL_UP_CHUNK]
+        for table in (history_days, history_counts, history_times, history_hours):
+            conn.execute(delete(table).where(table.c.service_day.in_(chunk)))
+        still_open = set(conn.scalars(
+            select(tickets.c.service_day).distinct()
+            .where(tickets.c.service_day.in_(chunk), tickets.c.status.in_(OPEN))))
+        settled = [d for d in chunk if d not in still_open]
+        if settled:
+            _write_rollup(conn, _of_days(tickets.c.service_day, settled))
+            conn.execute(insert(history_days),
+                         [{"service_day": d, "rolled_up_at": now} for d in settled])
+            done += settled
+    return done
+
+
+def _write_rollup(conn: Connection, days: ColumnElement[bool]) -> None:
+    """The rollup rows of the tickets of `days`, by the rules of `count`."""
+    day, code = tickets.c.service_day, tickets.c.service_code
+    wait, service = tickets.c.wait_seconds, tickets.c.service_seconds
+    served = case((FINISHED, service))
+    conn.execute(insert(history_counts).from_select(
+        ["service_day", "service_code", "issued", "finished", "no_show", "waited", "wait_sum",
+         "served", "service_sum"],
+        select(day, code, func.count(), func.sum(case((FINISHED, 1), else_=0)),
+               func.sum(case((tickets.c.status == "no_show", 1), else_=0)),
+               func.count(wait), func.coalesce(func.sum(wait), 0),
+               func.count(served), func.coalesce(func.sum(served), 0))
+        .where(days, ISSUED).group_by(day, code)))
+    # every wait and service time as (kind, minute, second within it), the minute as
+    # `count` groups them: one row per day, service and minute for both
+    times = union_all(*(
+        select(day, code, literal(kind, String).label("kind"),
+               (value // 60).label("minute"), cast(value % 60, String).label("second"))
+        .where(days, which, value.is_not(None))
+        for kind, value, which in (("wait", wait, ISSUED), ("service", service, FINISHED))
+    )).subquery()
+    is_wait = times.c.kind == "wait"
+    conn.execute(insert(history_times).from_select(
+        ["service_day", "service_code", "minute", "waited", "wait_within", "served",
+         "service_within"],
+        select(times.c.service_day, times.c.service_code, times.c.minute,
+               func.count(case((is_wait, 1))),
+               func.coalesce(func.aggregate_strings(case((is_wait, times.c.second)), " "), ""),
+               func.count(case((~is_wait, 1))),
+               func.coalesce(func.aggregate_strings(case((~is_wait, times.c.second)), " "), ""))
+        .group_by(times.c.service_day, times.c.service_code, times.c.minute)))
+    hour, at = extract("hour", tickets.c.issued_at), extract("minute", tickets.c.issued_at)
+    conn.execute(insert(history_hours).from_select(
+        ["service_day", "service_code", "utc_hour", "n", "from_15", "from_30", "from_45"],
+        select(day, code, hour, func.count(),
+               *(func.sum(case((at >= m, 1), else_=0)) for m in (15, 30, 45)))
+        .where(days, ISSUED).group_by(day, code, hour)))

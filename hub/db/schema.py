@@ -382,3 +382,67 @@ accounts = Table(
     Column("created_at", DateTime, nullable=False),
     Column("changed_at", DateTime, nullable=False),
 )
+
+# 今日与历史's rollup of each closed service day (hub/history_figures.py), written when the
+# hub closes the day (hub/day_close.py): the page reads a year from these, not its tickets.
+# A day listed in `history_days` (with tickets or without) has all its rows in the three
+# tables below; a day not listed has none there and is counted from `tickets`. Rows only
+# for services with tickets issued (neither pending nor void). The data tables are WITHOUT
+# ROWID on SQLite: kept in key order (a period is one range), no second copy of the key.
+history_days = Table(
+    "history_days",
+    metadata,
+    Column("service_day", Date, primary_key=True),
+    Column("rolled_up_at", DateTime, nullable=False),
+)
+
+# Per day and service: tickets issued, finished and no-shows; the waits known (called)
+# and their sum; the service times of the finished tickets and their sum (seconds).
+history_counts = Table(
+    "history_counts",
+    metadata,
+    Column("service_day", Date, primary_key=True),
+    Column("service_code", String(32), primary_key=True),
+    Column("issued", Integer, nullable=False),
+    Column("finished", Integer, nullable=False),
+    Column("no_show", Integer, nullable=False),
+    Column("waited", Integer, nullable=False),
+    Column("wait_sum", Integer, nullable=False),
+    Column("served", Integer, nullable=False),
+    Column("service_sum", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The distributions of the waits and service times: per day, service and whole minute,
+# how many waits and how many service times fell in that minute, and each one's second
+# within it, space-separated ("3 17 17 42"; "" for none), so that a P90 is exact to the
+# second; a long period reads the counts alone. Both in one row: a year is a quarter
+# fewer rows to sum than one row per kind.
+history_times = Table(
+    "history_times",
+    metadata,
+    Column("service_day", Date, primary_key=True),
+    Column("service_code", String(32), primary_key=True),
+    Column("minute", Integer, primary_key=True),
+    Column("waited", Integer, nullable=False),
+    Column("wait_within", Text, nullable=False),
+    Column("served", Integer, nullable=False),
+    Column("service_within", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Tickets issued per day, service and UTC hour of issue, and how many of them from minute
+# 15, 30 and 45 of that hour on (a zone off the whole hour, India's +05:30, places those
+# in the next local hour).
+history_hours = Table(
+    "history_hours",
+    metadata,
+    Column("service_day", Date, primary_key=True),
+    Column("service_code", String(32), primary_key=True),
+    Column("utc_hour", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("from_15", Integer, nullable=False),
+    Column("from_30", Integer, nullable=False),
+    Column("from_45", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)

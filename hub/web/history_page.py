@@ -3,7 +3,8 @@ year, for the whole hall, one service, or — for a department lead — its own 
 services: tickets issued, served and no-shows, waiting and service times (average and P90)
 per service and in total, charts of the tickets issued per hour (the busiest hours
 highlighted) and of the distributions of the two times, and the same tables as an Excel
-file (/history.xlsx with the same query string). Counted by hub/history_figures.py.
+file (/history.xlsx with the same query string). Counted by hub/history_figures.py: the
+closed days from their rollup, today (and a day not rolled up yet) from its tickets.
 
 Query string: `day=YYYY-MM-DD`, or `from` and `to`; `service` (a service code). A date that
 is not one, `from` after `to` or a period over a year is answered 400 with the reason; a
@@ -26,7 +27,6 @@ from hub.excel import download
 from hub.history_figures import (
     BUSIEST,
     History,
-    PastCounts,
     Period,
     PeriodError,
     ServiceInfo,
@@ -56,8 +56,7 @@ class Asked:
 
 def history_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
     bp = Blueprint("history_page", __name__)
-    reader = make_reader(engine)
-    past = PastCounts()  # the days before today, counted once
+    reader = make_reader(engine)  # reads only: days without a rollup are counted, not stored
 
     def ask(offered: list[ServiceInfo], department: str | None, today: date,
             everything: list[ServiceInfo]) -> Asked:
@@ -96,7 +95,7 @@ def history_page(engine: Engine, clock: Clock, hall_name: str) -> Blueprint:
             except PeriodError as bad:
                 return None, None, str(bad), 400, context
             found = history(conn, clock, asked.period, asked.chosen, asked.every,
-                            asked.total_name, past)
+                            asked.total_name)
         return asked, found, None, 200, context
 
     @bp.get("/history")

@@ -37,6 +37,11 @@ seconds), on 户口迁移 (GA_HJQY, 县公安局) and 社会保障卡申领 (RS_
 One more day, Friday 20 November: A001 issued 09:10, finished, wait 300, service 600.
 Over 20–23 November (4 days, tickets on 2) each hour is averaged over the 2 days:
 8时 0.5, 9时 2.5, 10时 1.5, 14时 1.0.
+
+The hub's clock is at Tuesday 24 November. Every test on the fixture runs three ways: the
+past days rolled up by the hub's close (hub/day_close.py), none rolled up (counted from
+the tickets, as in a database from before the rollup), and Friday alone rolled up (a
+period from both). The figures are the same each way.
 """
 
 from __future__ import annotations
@@ -51,18 +56,28 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, expect
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, func, insert, select, update
 
 from hub.app import Hub
-from hub.clock import Clock
-from hub.db.schema import tickets
-from hub.history_figures import Period, history, service_list
+from hub.clock import Clock, ShiftedClock
+from hub.day_close import close_past_days
+from hub.db.schema import history_counts, history_days, history_hours, history_times, tickets
+from hub.history_figures import (
+    Period,
+    count,
+    from_rollup,
+    history,
+    roll_up_days,
+    rolled_up,
+    service_list,
+)
 from tests.helpers import make_account, signed_in_client
 from tests.hub import test_dashboard_browser
 from tests.hub.test_dashboard_browser import SCREENSHOTS, sign_in
 
 DAY = date(2026, 11, 23)
 FRIDAY = date(2026, 11, 20)
+TODAY = date(2026, 11, 24)  # the hub's clock
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -119,10 +134,33 @@ def write_tickets(conn: Connection, past: Iterable[Past], zone: ZoneInfo = ZONE)
     conn.execute(insert(tickets), rows)
 
 
-@pytest.fixture
-def day_hub(hub: Hub) -> Hub:
+def started(hub: Hub) -> Hub:
+    """The hub once its thread has done the close of its start (before any job it runs):
+    tickets written after it are not rolled up but by a close of the test's own."""
+    hub.consumer.run(lambda conn: None)
+    return hub
+
+
+def close(hub: Hub, today: date = TODAY) -> None:
+    """The hub's end of the day before `today`, as at midnight or at its start."""
+    with hub.engine.begin() as conn:
+        close_past_days(conn, today, hub.clock.now())
+
+
+@pytest.fixture(params=["rolled up", "from tickets", "friday rolled up"])
+def day_hub(hub: Hub, request: pytest.FixtureRequest) -> Hub:
+    started(hub)
     with hub.engine.begin() as conn:
         write_tickets(conn, FIXTURE)
+        if request.param == "friday rolled up":
+            roll_up_days(conn, [FRIDAY], hub.clock.now())
+    if request.param == "rolled up":
+        close(hub)
+    with hub.engine.connect() as conn:
+        rolled = rolled_up(conn, Period(FRIDAY, DAY))
+    assert rolled == {"rolled up": {FRIDAY, FRIDAY + timedelta(days=1),
+                                    FRIDAY + timedelta(days=2), DAY},
+                      "from tickets": set(), "friday rolled up": {FRIDAY}}[request.param]
     return hub
 
 
@@ -278,6 +316,7 @@ def test_the_excel_file_has_the_same_numbers(day_hub: Hub) -> None:
     ("from=2026-13-01&to=2026-11-23", "开始日期“2026-13-01”不是有效的日期"),
     ("day=2026-11-23&service=NOPE", "没有编码为“NOPE”的事项"),
 ])
+@pytest.mark.parametrize("day_hub", ["rolled up"], indirect=True)  # the figures: above
 def test_a_bad_query_is_answered_in_chinese(day_hub: Hub, query: str, says: str) -> None:
     web = signed_in_client(day_hub)
     for path in ("/history", "/history.xlsx"):
@@ -297,7 +336,8 @@ def test_today_by_default(day_hub: Hub) -> None:
 
 
 def test_the_past_is_counted_once_and_today_live(day_hub: Hub) -> None:
-    """The days before today are kept once counted; today's tickets show at once."""
+    """The days before today come from their rollup (or their tickets); today's tickets
+    show at once."""
     web = signed_in_client(day_hub)
     today = date(2026, 11, 24)
     query = f"/history?from={DAY}&to={today}"
@@ -314,6 +354,7 @@ def test_hours_in_a_zone_off_the_whole_hour(hub: Hub) -> None:
     """India (+05:30): 08:50 and 09:10 local are 03:20 and 03:40 UTC, one UTC hour apart
     from neither; each must land in its own local hour."""
     kolkata = ZoneInfo("Asia/Kolkata")
+    started(hub)
     with hub.engine.begin() as conn:
         write_tickets(conn, [Past("A001", "GA_HJQY", "08:50", "closed"),
                              Past("A002", "GA_HJQY", "09:10", "closed"),
@@ -323,10 +364,132 @@ def test_hours_in_a_zone_off_the_whole_hour(hub: Hub) -> None:
     assert dict(zip(found.hours, found.issued_by_hour, strict=True))[8] == 1
     assert dict(zip(found.hours, found.issued_by_hour, strict=True))[9] == 2
 
+    # the same from the day's rollup, which keeps UTC hours and their halves
+    kolkata_clock = ShiftedClock("Asia/Kolkata", datetime(2026, 11, 24, 9, 0))
+    with hub.engine.begin() as conn:
+        assert roll_up_days(conn, [DAY], hub.clock.now()) == [DAY]
+    with hub.engine.connect() as conn:
+        rolled = history(conn, kolkata_clock, Period(DAY, DAY), service_list(conn), True)
+    assert rolled == found
+
+
+def test_the_rollup_matches_the_live_count(hub: Hub) -> None:
+    """What a day's rollup gives is what its tickets give, to the second and to the
+    minute, for the hall and for some services, in Shanghai and off the whole hour."""
+    more = [Past("C001", "GA_HJQY", "07:59", "finished", 7, 4000),  # before 8, an hour over
+            Past("C002", "GA_HJQY", "17:45", "no_show", 59),
+            Past("C003", "RS_SBKSL", "11:15", "called", 61),  # at a window at closing
+            Past("C004", "RS_SBKSL", "11:30", "pending"),
+            Past("C005", "RS_SBKSL", "12:00", "waiting")]
+    started(hub)
+    with hub.engine.begin() as conn:
+        write_tickets(conn, FIXTURE + more)
+        conn.execute(update(tickets).where(tickets.c.number == "C003")
+                     .values(status="finished", service_seconds=1))
+        assert roll_up_days(conn, [FRIDAY, DAY], hub.clock.now()) == [FRIDAY]  # C004, C005
+        conn.execute(update(tickets).where(tickets.c.number.in_(("C004", "C005")))
+                     .values(status="void"))
+        assert roll_up_days(conn, [FRIDAY, DAY], hub.clock.now()) == [FRIDAY, DAY]
+    with hub.engine.connect() as conn:
+        for zone in ("Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"):
+            clock = Clock(zone)
+            for days in ([DAY], [FRIDAY, DAY], [FRIDAY + timedelta(days=i) for i in range(4)]):
+                for codes in (None, ("RS_SBKSL",), ("GA_HJQY", "RS_SBKSL")):
+                    for step in (1, 60):
+                        rolled = from_rollup(conn, clock, Period(days[0], days[-1]), codes, step)
+                        live = count(conn, clock, days, codes, step)
+                        assert rolled == live, (zone, days, codes, step)
+                        assert rolled.tallies, "something was counted"
+
+
+def rows_of_the_rollup(hub: Hub) -> dict[str, int]:
+    with hub.engine.connect() as conn:
+        return {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
+                for t in (history_days, history_counts, history_times, history_hours)}
+
+
+def test_a_day_closed_twice_gives_the_same_figures(hub: Hub) -> None:
+    started(hub)
+    with hub.engine.begin() as conn:
+        write_tickets(conn, FIXTURE)
+    close(hub)
+    rows = rows_of_the_rollup(hub)
+    # 20 to 23 November, the weekend without tickets too; two services on the 23rd
+    assert rows["history_days"] == 4 and rows["history_counts"] == 3
+    web = signed_in_client(hub)
+    pages = [web.get(f"/history?{q}").get_data(as_text=True)
+             for q in (f"day={DAY}", f"from={FRIDAY}&to={DAY}", f"from=2026-01-01&to={DAY}")]
+    close(hub)  # the hub started again the same day: the day just ended rolled up again
+    close(hub, TODAY + timedelta(days=1))  # and the next midnight: today too
+    assert rows_of_the_rollup(hub) == rows | {"history_days": 5}, "replaced, never doubled"
+    again = [web.get(f"/history?{q}").get_data(as_text=True)
+             for q in (f"day={DAY}", f"from={FRIDAY}&to={DAY}", f"from=2026-01-01&to={DAY}")]
+    for before, after in zip(pages, again, strict=True):
+        for key in ("GA_HJQY", "RS_SBKSL", "total"):
+            assert cells(after, key) == cells(before, key)
+        assert bar_heights(after) == bar_heights(before)
+    assert cells(again[0], "RS_SBKSL") == RS
+
+
+def test_a_correction_is_seen_when_its_day_is_closed_again(hub: Hub) -> None:
+    started(hub)
+    with hub.engine.begin() as conn:
+        write_tickets(conn, FIXTURE)
+    close(hub)
+    web = signed_in_client(hub)
+    with hub.engine.begin() as conn:  # B004 was served after all: wait 300 s, service 600 s
+        conn.execute(update(tickets)
+                     .where(tickets.c.service_day == DAY, tickets.c.number == "B004")
+                     .values(status="finished", wait_seconds=300, service_seconds=600))
+    assert cells(web.get(f"/history?day={DAY}").get_data(as_text=True), "RS_SBKSL") == RS
+    close(hub)
+    # waits 120 300 540 3600 3900: average 8460/5 s = 28.2 min, P90 the 5th = 65.0; service
+    # 360 600 600 720: average 570 s = 9.5 min, P90 the 4th = 12.0
+    assert cells(web.get(f"/history?day={DAY}").get_data(as_text=True), "RS_SBKSL") == \
+        ["县人力资源和社会保障局", "社会保障卡申领", "5", "4", "1", "20.0%", "0", "28.2", "65.0",
+         "9.5", "12.0"]
+    # an older day's correction: rolled up again on purpose (the close rolls the last day)
+    with hub.engine.begin() as conn:
+        conn.execute(update(tickets)
+                     .where(tickets.c.service_day == FRIDAY, tickets.c.number == "A001")
+                     .values(status="no_show", service_seconds=None))
+    close(hub)
+    html = web.get(f"/history?day={FRIDAY}").get_data(as_text=True)
+    assert cells(html, "GA_HJQY")[2:5] == ["1", "1", "0"]
+    with hub.engine.begin() as conn:
+        assert roll_up_days(conn, [FRIDAY], hub.clock.now()) == [FRIDAY]
+    html = web.get(f"/history?day={FRIDAY}").get_data(as_text=True)
+    assert cells(html, "GA_HJQY")[2:5] == ["1", "0", "1"]
+
+
+def test_a_ticket_at_a_window_at_closing_leaves_its_day_to_the_tickets(hub: Hub) -> None:
+    """Served across midnight: its day is not rolled up but counted from its tickets,
+    with the ticket as it is now, until a close after it has finished."""
+    started(hub)
+    with hub.engine.begin() as conn:
+        write_tickets(conn, [*FIXTURE, Past("A006", "GA_HJQY", "16:50", "called", 600)])
+    close(hub)
+    with hub.engine.connect() as conn:
+        assert DAY not in rolled_up(conn, Period(FRIDAY, DAY))
+    web = signed_in_client(hub)
+    assert cells(web.get(f"/history?day={DAY}").get_data(as_text=True), "GA_HJQY")[2:7] == \
+        ["6", "4", "1", "16.7%", "1"]
+    with hub.engine.begin() as conn:
+        conn.execute(update(tickets).where(tickets.c.number == "A006")
+                     .values(status="finished", service_seconds=900))
+    assert cells(web.get(f"/history?day={DAY}").get_data(as_text=True), "GA_HJQY")[2:7] == \
+        ["6", "5", "1", "16.7%", "0"], "counted from the tickets as they are now"
+    close(hub)
+    with hub.engine.connect() as conn:
+        assert DAY in rolled_up(conn, Period(FRIDAY, DAY))
+    assert cells(web.get(f"/history?day={DAY}").get_data(as_text=True), "GA_HJQY")[2:7] == \
+        ["6", "5", "1", "16.7%", "0"]
+
 
 browser = test_dashboard_browser.browser  # one headless Chromium a module
 
 
+@pytest.mark.parametrize("day_hub", ["rolled up"], indirect=True)
 def test_a_manager_reads_the_day(day_hub: Hub, browser: Browser) -> None:
     make_account(day_hub.engine)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
