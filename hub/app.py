@@ -7,7 +7,7 @@ import signal
 import threading
 from dataclasses import replace
 
-from hub import hall_state, ticket_links
+from hub import hall_state, public_info, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -59,11 +59,12 @@ class Hub:
             sync_catalogue(conn, self.catalogue, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
+            shown = public_info.read(conn, public_info.PublicInfo(
+                self.catalogue.complaint_phone, tuple(self.catalogue.notices)))
             catalogue_state = hall_state.catalogue_state(
                 conn, self.catalogue.hall_name,
                 [(d.code, d.name) for d in self.catalogue.departments],
-                settings.reviews.bad_review_reasons, self.catalogue.complaint_phone,
-                tuple(self.catalogue.notices))
+                settings.reviews.bad_review_reasons, shown.complaint_phone, shown.notices)
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
@@ -92,7 +93,8 @@ class Hub:
             warnings=self.warnings, settings=settings_api(self.live),
             public=[self.ticket_pages.blueprint(),
                     BookingPages(self.consumer.run, lambda: self.consumer.ctx,
-                                 lambda: catalogue_state).blueprint()],
+                                 lambda: self.consumer.catalogue or catalogue_state
+                                 ).blueprint()],
             pages=[appointments_page(self.engine, self.consumer.run, lambda: self.consumer.ctx,
                                      self.clock, hall_name),
                    reviews_page(self.engine, self.consumer.run, lambda: self.consumer.ctx,

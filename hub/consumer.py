@@ -239,6 +239,13 @@ class RequestConsumer:
         self.client.disconnect()
         self.client.loop(timeout=0.05)
 
+    def publish_catalogue(self, catalogue: CatalogueState) -> None:
+        """A new catalogue state (public information changed): kept for reconnects and sent
+        to every kiosk and screen, retained. Call it on the hub's thread (`run`'s `after`)."""
+        self.catalogue = catalogue
+        self.client.publish(topics.catalogue_state_topic(self.settings.hall_id),
+                            catalogue.model_dump_json(), qos=1, retain=True)
+
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:
         if reason.is_failure:

@@ -12,12 +12,13 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from hub import audit
+from hub import audit, public_info
 from hub.catalogue import Catalogue
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
 from hub.db.schema import calendar_overrides
 from hub.issuing import IssuingRules
+from hub.public_info import PublicInfo
 from hub.window_matrix import (
     MatrixChange,
     WindowServices,
@@ -76,6 +77,29 @@ class LiveSettings:
 
         done, _ = self.consumer.run(job, after=lambda r: self.issuing.use_matrix(r[1]))
         return done
+
+    # ------------------------------------------------------------ public information
+
+    def public_info(self) -> PublicInfo:
+        catalogue = self.consumer.catalogue
+        assert catalogue is not None
+        return PublicInfo(catalogue.complaint_phone, tuple(catalogue.notices))
+
+    def set_public_info(self, phone: str, notices: list[str], who: str) -> PublicInfo:
+        """The main screen's complaint line and notices, shown at once on every screen."""
+        info = public_info.checked(phone, notices)
+        before = self.public_info()
+
+        def job(conn: Connection) -> PublicInfo:
+            public_info.write(conn, info, before, who, self.clock.now())
+            return info
+
+        def show(done: PublicInfo) -> None:
+            catalogue = self.consumer.catalogue
+            assert catalogue is not None
+            self.consumer.publish_catalogue(catalogue.model_copy(update={
+                "complaint_phone": done.complaint_phone, "notices": list(done.notices)}))
+        return self.consumer.run(job, after=show)
 
     # ---------------------------------------------------------------- calendar
 

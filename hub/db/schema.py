@@ -446,3 +446,14 @@ history_hours = Table(
     Column("from_45", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# Texts a manager set on the dashboard that outlive a new catalogue file: the main screen's
+# complaint line and notices (hub/public_info.py).
+hall_texts = Table(
+    "hall_texts",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+    Column("changed_by", String(50), nullable=False),
+)

@@ -1,5 +1,6 @@
-"""设置 on the dashboard (/settings): the window–service matrix and the calendar, changed
-while the hall runs, by the hall's administrators and managers.
+"""设置 on the dashboard (/settings): the window–service matrix, the calendar and the main
+screen's public information, changed while the hall runs, by its administrators and
+managers.
 
 The same changes as `./hallq admin matrix` and `./hallq admin calendar`, through the same
 LiveSettings (applied between two batches of requests; the next call follows), each into
@@ -25,7 +26,8 @@ BUSY_ZH = "大厅服务器暂未连上消息服务器，设置未修改，请稍
 def settings_pages(live: LiveSettings, hall_name: str) -> Blueprint:
     bp = Blueprint("settings_pages", __name__)
 
-    def page(status: int = 200, error: str = "", holidays: str = "") -> tuple[str, int]:
+    def page(status: int = 200, error: str = "", holidays: str = "",
+             typed_info: tuple[str, str] | None = None) -> tuple[str, int]:
         today = live.clock.service_day()
         services = sorted(((s.code, s.name, live.catalogue.department_name(s.department))
                            for s in live.catalogue.all_services()), key=lambda s: s[0])
@@ -34,6 +36,8 @@ def settings_pages(live: LiveSettings, hall_name: str) -> Blueprint:
             "settings.html", hall_name=hall_name, matrix=live.matrix(), services=services,
             names={code: name for code, name, _ in services}, days=days, error=error,
             unknown=live.calendar.unknown_years(today), holidays=holidays,
+            info=typed_info or (live.public_info().complaint_phone,
+                                "\n".join(live.public_info().notices)),
             done=request.args.get("done", "")), status
 
     def done(message: str) -> Response:
@@ -59,6 +63,19 @@ def settings_pages(live: LiveSettings, hall_name: str) -> Blueprint:
             return page(503, BUSY_ZH)
         added, removed = " ".join(change.added) or "无", " ".join(change.removed) or "无"
         return done(f"{window}号窗口已更新，下一次叫号起生效。新增：{added}；移除：{removed}")
+
+    @bp.post("/settings/public-info")
+    @allow("admin", "manager")
+    def set_public_info() -> tuple[str, int] | Response:
+        phone = request.form.get("complaint_phone", "")[:100]
+        notices = request.form.get("notices", "")[:5000]
+        try:
+            live.set_public_info(phone, notices.splitlines(), account().username)
+        except UserError as err:
+            return page(400, f"公开信息未修改：{err.zh}", typed_info=(phone, notices))
+        except TimeoutError:
+            return page(503, BUSY_ZH, typed_info=(phone, notices))
+        return done("大屏公告和投诉电话已更新，各屏即时显示")
 
     @bp.post("/settings/calendar")
     @allow("admin", "manager")
