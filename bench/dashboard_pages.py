@@ -55,14 +55,10 @@ sys.path.insert(0, str(ROOT))
 from bench.figures import report  # noqa: E402
 from bench.weekly_ranking import (  # noqa: E402
     BAD,
-    BAD_VERY,
-    CHANNELS,
-    GOOD,
     KIND_WEIGHT,
-    REVIEWED,
-    UPHELD,
     drop_from_os_cache,
     pick,
+    served_and_reviewed,
     working_days,
 )
 from hallsim.broker import Broker  # noqa: E402
@@ -89,7 +85,6 @@ from hub.db.schema import (  # noqa: E402
 from hub.settings import HubSettings  # noqa: E402
 from hub.web.auth import MENU  # noqa: E402
 from hub.weekly_ranking import SHEET, monday_of  # noqa: E402
-from protocol.messages import Grade  # noqa: E402
 from protocol.topics import DeviceClass  # noqa: E402
 
 YEAR = 2026
@@ -160,17 +155,8 @@ class Year:
                     continue
                 key = (self.prefixes[service], at.date())
                 self.numbered[key] = self.numbered.get(key, 0) + 1
-                x = rng.random()
-                staff_no = w.post_a if x < 0.75 else w.post_b if x < 0.95 else None
-                grade: Grade | None = None
-                channel, upheld = "window", False
-                if rng.random() < REVIEWED:
-                    channel = pick(rng, CHANNELS)
-                    if rng.random() < bad_rate[w.number]:
-                        grade = "very_unsatisfied" if rng.random() < BAD_VERY else "unsatisfied"
-                        upheld = rng.random() < UPHELD
-                    else:
-                        grade = pick(rng, GOOD)
+                staff_no, grade, channel, upheld = served_and_reviewed(
+                    rng, w.post_a, w.post_b, bad_rate[w.number])
                 yield PastCase(finished_at=at, service=service, window=w.number,
                                staff_no=staff_no, grade=grade, channel=channel,
                                appeal_upheld=upheld)

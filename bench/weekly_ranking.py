@@ -90,6 +90,24 @@ def working_days(year: int) -> list[date]:
     return days
 
 
+def served_and_reviewed(rng: random.Random, post_a: str | None, post_b: str | None,
+                        bad_rate: float) -> tuple[str | None, Grade | None, str, bool]:
+    """Who served a generated case (75 % the A post, 20 % the B post, 5 % nobody signed
+    in) and its review: (staff number, grade or None, channel, appeal upheld)."""
+    x = rng.random()
+    staff_no = post_a if x < 0.75 else post_b if x < 0.95 else None
+    grade: Grade | None = None
+    channel, upheld = "window", False
+    if rng.random() < REVIEWED:
+        channel = pick(rng, CHANNELS)
+        if rng.random() < bad_rate:
+            grade = "very_unsatisfied" if rng.random() < BAD_VERY else "unsatisfied"
+            upheld = rng.random() < UPHELD
+        else:
+            grade = pick(rng, GOOD)
+    return staff_no, grade, channel, upheld
+
+
 def pick(rng: random.Random, choices: tuple[tuple[T, float], ...]) -> T:
     x = rng.random()
     for value, share in choices:
@@ -117,17 +135,8 @@ def past_cases(catalogue: Catalogue, n: int, seed: int, progress: int
         chosen = rng.choices(windows, weights, k=count)
         for offset, w in zip(sorted(rng.randrange(HOURS_S) for _ in range(count)), chosen,
                              strict=True):
-            x = rng.random()
-            staff_no = w.post_a if x < 0.75 else w.post_b if x < 0.95 else None
-            grade: Grade | None = None
-            channel, upheld = "window", False
-            if rng.random() < REVIEWED:
-                channel = pick(rng, CHANNELS)
-                if rng.random() < bad_rate[w.number]:
-                    grade = "very_unsatisfied" if rng.random() < BAD_VERY else "unsatisfied"
-                    upheld = rng.random() < UPHELD
-                else:
-                    grade = pick(rng, GOOD)
+            staff_no, grade, channel, upheld = served_and_reviewed(
+                rng, w.post_a, w.post_b, bad_rate[w.number])
             made += 1
             if made % progress == 0:
                 print(f"  {made:>9,} / {n:,} cases  {time.perf_counter() - started:6.1f} s",
@@ -198,7 +207,7 @@ def pages(engine: Engine, runs: int) -> dict[str, list[float]]:
             return job(conn)
     with engine.begin() as conn:
         if "bench" not in {a.username for a, _ in accounts.listing(conn)}:
-            accounts.add(conn, "bench", "bench", "admin", None, "Bench-pass-2026", "bench",
+            accounts.add(conn, "bench", "bench", "admin", None, "Figures-of-2026", "bench",
                          clock.now())
     app = create_web_app(StateFeed(), Auth(engine, run, clock, b"bench" * 8), hall_name=name,
                          pages=[ranking_page(engine, clock, name, rules),
@@ -207,7 +216,7 @@ def pages(engine: Engine, runs: int) -> dict[str, list[float]]:
     client = app.test_client()
     form = client.get("/signin").get_data(as_text=True)
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    signed = client.post("/signin", data={"username": "bench", "password": "Bench-pass-2026",
+    signed = client.post("/signin", data={"username": "bench", "password": "Figures-of-2026",
                                           "next": "/", "csrf_token": token})
     assert signed.status_code == 302, "the bench's sign-in failed"
     lat: dict[str, list[float]] = {}
