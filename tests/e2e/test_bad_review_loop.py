@@ -17,32 +17,23 @@ from sqlalchemy import func, select
 from hub import admin
 from hub.app import Hub
 from hub.db.schema import forward_outbox, review_followups
-from hub.settings import HubSettings
 from protocol.messages import CaseFinished, ReviewRecorded, TicketCalled
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually, make_account, signed_in
+from tests.hub import test_forwarder
 from tests.hub.test_forwarder import Province
+
+hub = test_forwarder.hub  # the hub forwarding to the stand-in
 
 
 @pytest.fixture
 def province() -> Iterator[Province]:
+    """The stand-in, up from the start (the hub fixture forwards to it)."""
     p = Province()
     p.up()
     yield p
     p.down()
-
-
-@pytest.fixture
-def hub(hub_settings: HubSettings, province: Province) -> Iterator[Hub]:
-    h = Hub(hub_settings.model_copy(update={
-        "forward_url": f"http://127.0.0.1:{province.port}/reviews",
-        "forward_first_backoff_s": 0.1, "forward_max_backoff_s": 0.4}))
-    h.forwarder.idle_s = 0.05  # type: ignore[union-attr]
-    h.start()
-    assert h.consumer.wait_connected(10)
-    yield h
-    h.stop()
 
 
 def test_a_bad_review_goes_round_the_whole_loop(
