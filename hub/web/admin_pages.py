@@ -71,7 +71,8 @@ def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Bluep
             rows = conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         return render_template("audit.html", hall_name=hall_name, rows=rows, filters=filters,
                                page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total,
-                               action_zh=ACTION_ZH, local=clock.local), 200
+                               action_zh=ACTION_ZH, local=clock.local,
+                               change_text=change_text), 200
 
     @bp.get("/audit.xlsx")
     @allow("admin", "manager")
@@ -88,7 +89,7 @@ def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Bluep
                          ["时间", "操作人", "操作", "对象", "原因或说明", "修改前", "修改后"],
                          [[clock.local(r.at).strftime("%Y-%m-%d %H:%M:%S"), r.who,
                            ACTION_ZH.get(r.action, r.action), r.target, r.reason or "",
-                           _text(r.before), _text(r.after)] for r in rows],
+                           change_text(r.before), change_text(r.after)] for r in rows],
                          [20, 14, 14, 24, 30, 24, 24])
         return download(data, "audit.xlsx", f"{hall_name}操作日志.xlsx")
 
@@ -153,9 +154,29 @@ def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Bluep
     return bp
 
 
-def _text(value: object) -> str:
+# The audit log's before/after fields in words (the rest are shown as recorded).
+FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门", "name": "姓名",
+            "active": "启用", "points": "分值", "status": "状态", "grade": "评价",
+            "channel": "渠道", "notices": "公告", "complaint_phone": "投诉电话", "ticket": "号码",
+            "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
+            "lifted": "已解除"}
+
+
+def change_text(value: object) -> str:
+    """A before/after record as a manager reads it: 办理事项：A、B；启用：否."""
     if not value:
         return ""
-    if isinstance(value, dict):
-        return "；".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
+    if not isinstance(value, dict):
+        return str(value)
+
+    def shown(v: object) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if isinstance(v, list):
+            return "、".join(str(x) for x in v) or "（无）"
+        return str(v)
+    return "；".join(f"{FIELD_ZH.get(k, k)}："
+                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v)}"
+                    for k, v in value.items())

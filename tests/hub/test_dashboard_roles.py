@@ -94,7 +94,7 @@ def test_the_administrator_manages_accounts_and_the_log_shows_it(hub: Hub) -> No
     assert "不能停用自己的账号" in refused.get_data(as_text=True)
 
     log = admin.get("/audit?who=zhang").get_data(as_text=True)
-    for shown in ("开设账号", "wang", "停用账号", "role: guide", "active: False"):
+    for shown in ("开设账号", "wang", "停用账号", "角色：导办台", "启用：否"):
         assert shown in log, shown
     everything = admin.get("/audit").get_data(as_text=True)
     assert "登录" in everything and "开设账号" in everything
