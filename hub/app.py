@@ -28,11 +28,13 @@ from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.desk_page import desk_page
 from hub.web.history_page import history_page
+from hub.web.items_page import items_page
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
 from hub.web.server import WebServer
 from hub.web.settings_api import settings_api
 from hub.web.settings_pages import settings_pages
+from hub.web.staff_page import staff_page
 from hub.web.ticket_page import TicketPages
 from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
@@ -103,6 +105,8 @@ class Hub:
                    history_page(self.engine, self.clock, hall_name),
                    admin_pages(self.engine, self.consumer.run, self.clock, hall_name),
                    settings_pages(self.live, hall_name),
+                   staff_page(self.live, hall_name),
+                   items_page(self.live, hall_name),
                    desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,
                              hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)

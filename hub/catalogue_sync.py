@@ -13,14 +13,20 @@ from hub.db.schema import services, staff, window_services, windows
 log = logging.getLogger(__name__)
 
 
+# What a manager may change of an item on the dashboard; the file no longer decides them then.
+MANAGED_ITEM_FIELDS = ("conditions", "materials", "legal_days", "promised_days", "fee")
+
+
 def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> None:
     """Insert new services and windows, update changed ones, deactivate removed services.
 
     A window's open/closed state and the ticket it serves survive a restart; only
-    its name, kind and services come from the file, and its services only until a
-    manager changes them while the hall runs.
+    its name, kind, services and posts come from the file, and its services and posts
+    only until a manager changes them while the hall runs. Likewise an item's 一次性告知
+    (MANAGED_ITEM_FIELDS) and the staff a manager added or edited stay the manager's.
     """
     known = set(conn.scalars(select(services.c.code)))
+    told = set(conn.scalars(select(services.c.code).where(services.c.edited_at.is_not(None))))
     in_file = set()
     for s in catalogue.all_services():
         in_file.add(s.code)
@@ -38,6 +44,9 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
             "fee": s.fee,
             "active": True,
         }
+        if s.code in told:  # a manager's 一次性告知 outlives the file (hub/web/items_page.py)
+            for field in MANAGED_ITEM_FIELDS:
+                row.pop(field)
         if s.code in known:
             conn.execute(update(services).where(services.c.code == s.code).values(row))
         else:
@@ -47,7 +56,10 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
         conn.execute(update(services).where(services.c.code.in_(gone)).values(active=False))
 
     known_staff = set(conn.scalars(select(staff.c.number)))
+    managed = set(conn.scalars(select(staff.c.number).where(staff.c.edited_at.is_not(None))))
     for person in catalogue.staff:
+        if person.number in managed:  # added or changed on the dashboard: the manager's
+            continue
         row = {"name": person.name, "department_code": person.department,
                "department_name": catalogue.department_name(person.department),
                "title": person.title, "photo": person.photo, "pin_hash": person.pin_hash,
@@ -56,17 +68,20 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
             conn.execute(update(staff).where(staff.c.number == person.number).values(row))
         else:
             conn.execute(insert(staff).values(number=person.number, **row))
-    if gone_staff := known_staff - {p.number for p in catalogue.staff}:
+    if gone_staff := known_staff - managed - {p.number for p in catalogue.staff}:
         conn.execute(update(staff).where(staff.c.number.in_(gone_staff)).values(active=False))
 
     existing = set(conn.scalars(select(windows.c.number)))
     edited = set(conn.scalars(select(windows.c.number)
                               .where(windows.c.services_edited_at.is_not(None))))
+    posted = set(conn.scalars(select(windows.c.number)
+                              .where(windows.c.posts_edited_at.is_not(None))))
     for w in catalogue.windows:
         if w.number in existing:
+            posts = {} if w.number in posted else {"post_a": w.post_a, "post_b": w.post_b}
             conn.execute(
                 update(windows).where(windows.c.number == w.number)
-                .values(name=w.name, kind=w.kind, post_a=w.post_a, post_b=w.post_b)
+                .values(name=w.name, kind=w.kind, **posts)
             )
         else:
             conn.execute(

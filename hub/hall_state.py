@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
@@ -95,15 +95,20 @@ def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[st
     """What kiosks list: the active items with their 一次性告知, in prefix order."""
     rows = conn.execute(select(services).where(services.c.active)
                         .order_by(services.c.prefix, services.c.code)).mappings()
-    infos = [ServiceInfo(code=r["code"], name=r["name"], kind=r["kind"],
-                         department=r["department_code"], prefix=r["prefix"],
-                         conditions=r["conditions"], materials=r["materials"],
-                         legal_days=r["legal_days"], promised_days=r["promised_days"],
-                         fee=r["fee"], items=r["bundle_items"]) for r in rows]
+    infos = [service_info(r) for r in rows]
     return CatalogueState(hall_name=hall_name, services=infos,
                           departments=[DepartmentInfo(code=c, name=n) for c, n in departments],
                           review_reasons=list(review_reasons),
                           complaint_phone=complaint_phone, notices=list(notices))
+
+
+def service_info(r: RowMapping) -> ServiceInfo:
+    """An item's row of `services` as kiosks see it."""
+    return ServiceInfo(code=r["code"], name=r["name"], kind=r["kind"],
+                       department=r["department_code"], prefix=r["prefix"],
+                       conditions=r["conditions"], materials=r["materials"],
+                       legal_days=r["legal_days"], promised_days=r["promised_days"],
+                       fee=r["fee"], items=r["bundle_items"])
 
 
 def all_window_numbers(conn: Connection) -> list[int]:

@@ -1,4 +1,5 @@
-"""Settings managers change while the hall runs: the window–service matrix and the calendar.
+"""Settings managers change while the hall runs: the window–service matrix, the calendar,
+the main screen's public information and the items' 一次性告知.
 
 Each change is applied on the hub's request thread (`RequestConsumer.run`), in its own
 transaction between two batches of requests, so no call sees half of it. The rules the
@@ -12,13 +13,16 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from hub import audit, public_info
+from hub import audit, item_guides, public_info, staff_admin
 from hub.catalogue import Catalogue
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
 from hub.db.schema import calendar_overrides
 from hub.issuing import IssuingRules
+from hub.item_guides import Item
+from hub.pins import hash_pin
 from hub.public_info import PublicInfo
+from hub.staff_admin import Person, Posts
 from hub.window_matrix import (
     MatrixChange,
     WindowServices,
@@ -28,6 +32,7 @@ from hub.window_matrix import (
 )
 from hub.work_calendar import WorkCalendar, clear_override, set_overrides
 from protocol.errors import ErrorCode, UserError
+from protocol.messages import ServiceInfo
 
 MatrixResult = tuple[MatrixChange, dict[int, list[str]]]
 
@@ -101,6 +106,36 @@ class LiveSettings:
                 "complaint_phone": done.complaint_phone, "notices": list(done.notices)}))
         return self.consumer.run(job, after=show)
 
+    # ------------------------------------------------------ 事项与办事指南 (一次性告知)
+
+    def items(self, department: str | None = None) -> list[Item]:
+        """The active items, of one department or all, with their 一次性告知."""
+        with self.engine.connect() as conn:
+            return item_guides.read_items(conn, department)
+
+    def set_item_guide(self, code: str, conditions: list[str], materials: list[str],
+                       legal_days: int | str, promised_days: int | str, fee: str,
+                       who: str) -> ServiceInfo:
+        """An item's 一次性告知 as a manager wrote it, shown at once on every kiosk; the
+        catalogue file no longer changes it."""
+        guide = item_guides.checked(conditions, materials, legal_days, promised_days, fee)
+        return self.consumer.run(
+            lambda conn: item_guides.write(conn, code, guide, who, self.clock.now()),
+            after=self._show_item)
+
+    def reset_item_guide(self, code: str, who: str) -> ServiceInfo:
+        """Hand an item's 一次性告知 back to the catalogue file."""
+        return self.consumer.run(
+            lambda conn: item_guides.reset(conn, code, self.catalogue, who, self.clock.now()),
+            after=self._show_item)
+
+    def _show_item(self, info: ServiceInfo) -> None:
+        """Republish the catalogue state with this item's new 一次性告知, the rest as it is."""
+        catalogue = self.consumer.catalogue
+        assert catalogue is not None
+        self.consumer.publish_catalogue(catalogue.model_copy(update={
+            "services": [info if s.code == info.code else s for s in catalogue.services]}))
+
     # ---------------------------------------------------------------- calendar
 
     def calendar_days(self, year: int | None = None) -> list[tuple[date, bool, str]]:
@@ -135,3 +170,50 @@ class LiveSettings:
 
     def _follow(self, overrides: dict[date, bool]) -> None:
         self.calendar.overrides = overrides
+
+    # ------------------------------------------------------------ staff and A/B posts
+
+    def staff_and_posts(self) -> tuple[list[Person], list[Posts], list[tuple[str, str]]]:
+        """Everyone, every window's posts, and the departments (code, name)."""
+        with self.engine.connect() as conn:
+            return (staff_admin.list_staff(conn), staff_admin.list_posts(conn),
+                    staff_admin.departments(conn))
+
+    def add_staff(self, number: str, name: str, department: str, title: str, pin: str,
+                  who: str) -> None:
+        """A new member of staff with an initial PIN; theirs, not the catalogue file's."""
+        pin_hash = hash_pin(staff_admin.check_pin_format(pin))  # slow: not on the hub's thread
+        self.consumer.run(lambda conn: staff_admin.add_staff(
+            conn, number, name, department, title, pin_hash, who, self.clock.now()))
+
+    def edit_staff(self, number: str, name: str, department: str, title: str,
+                   who: str) -> None:
+        """Name, department, title; a window's screen shows them at once."""
+        self.consumer.run(lambda conn: staff_admin.edit_staff(
+            conn, number, name, department, title, who, self.clock.now()))
+
+    def reset_staff_pin(self, number: str, pin: str, who: str) -> None:
+        pin_hash = hash_pin(staff_admin.check_pin_format(pin))
+        self.consumer.run(lambda conn: staff_admin.reset_pin(
+            conn, number, pin_hash, who, self.clock.now()))
+
+    def set_staff_active(self, number: str, active: bool, who: str) -> None:
+        """Disable (no sign-in) or enable a member of staff."""
+        self.consumer.run(lambda conn: staff_admin.set_active(
+            conn, number, active, who, self.clock.now()))
+
+    def set_window_posts(self, window: int, post_a: str | None, post_b: str | None,
+                         who: str) -> None:
+        """A window's A and B posts, from the next sign-in on; theirs, not the file's."""
+        self.consumer.run(lambda conn: staff_admin.set_posts(
+            conn, window, post_a, post_b, who, self.clock.now()))
+
+    def reset_window_posts(self, window: int, who: str) -> tuple[str | None, str | None]:
+        """Hand a window's posts back to the catalogue file; its (A, B)."""
+        row = next((w for w in self.catalogue.windows if w.number == window), None)
+        if row is None:
+            raise UserError(ErrorCode.UNKNOWN_WINDOW, f"window {window} not in the catalogue",
+                            f"{window}号窗口不在目录文件中")
+        self.consumer.run(lambda conn: staff_admin.set_posts(
+            conn, window, row.post_a, row.post_b, who, self.clock.now(), from_file=True))
+        return row.post_a, row.post_b

@@ -46,6 +46,9 @@ services = Table(
     Column("promised_days", Integer, nullable=False),
     Column("fee", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
+    # set when a manager edited the item's 一次性告知 (conditions, materials, fee, days) on
+    # the dashboard: from then on the database, not the catalogue file, decides those
+    Column("edited_at", DateTime, nullable=True),
 )
 
 windows = Table(
@@ -67,6 +70,7 @@ windows = Table(
     # set when a manager changed the window's services while the hall ran: from then on the
     # database, not the catalogue file, decides them (hub/window_matrix.py)
     Column("services_edited_at", DateTime, nullable=True),
+    Column("posts_edited_at", DateTime, nullable=True),  # A/B posts set by a manager
 )
 
 # A window that is not closed is staffed, though maybe for a moment not calling.
@@ -207,6 +211,9 @@ staff = Table(
     Column("photo", String(200), nullable=False),
     Column("pin_hash", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
+    # set when a manager added or edited this person on the dashboard: the catalogue file
+    # no longer changes or removes them
+    Column("edited_at", DateTime, nullable=True),
 )
 
 # Secrets of the hall, made at first start and kept with its data: the keys that sign

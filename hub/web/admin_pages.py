@@ -37,7 +37,11 @@ ACTION_ZH = {
     "followup.measures": "整改措施", "followup.result": "整改结果", "followup.appeal": "差评申诉",
     "followup.upheld": "申诉成立", "followup.rejected": "申诉不成立",
     "matrix.set": "调整窗口事项", "matrix.reset": "窗口事项恢复默认", "calendar.set": "录入节假日",
-    "calendar.clear": "删除节假日",
+    "calendar.clear": "删除节假日", "public_info.set": "修改大屏公告", "item.edit": "修改办事指南",
+    "item.reset": "办事指南恢复目录文件", "desk.priority": "导办台优先取号",
+    "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
+    "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
+    "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
 }
 
 
@@ -159,7 +163,9 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "active": "启用", "points": "分值", "status": "状态", "grade": "评价",
             "channel": "渠道", "notices": "公告", "complaint_phone": "投诉电话", "ticket": "号码",
             "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
-            "lifted": "已解除"}
+            "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
+            "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
+            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗"}
 
 
 def change_text(value: object) -> str:

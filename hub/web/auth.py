@@ -57,6 +57,8 @@ MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/appointments", "预约管理", ("admin", "manager", "guide", "viewer")),
     ("/reviews", "好差评", ("admin", "manager", "department", "viewer")),
     ("/ranking", "周通报", ("admin", "manager", "department", "viewer")),
+    ("/items", "事项与办事指南", ("admin", "manager", "department", "viewer")),
+    ("/staff", "人员与岗位", ("admin", "manager", "viewer")),
     ("/settings", "设置", ("admin", "manager")),
     ("/audit", "操作日志", ("admin", "manager")),
     ("/accounts", "账号管理", ("admin",)),

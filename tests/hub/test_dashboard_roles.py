@@ -15,15 +15,16 @@ from tests.helpers import PASSWORD, csrf_token, signed_in_client
 from tests.hub.test_weekly_ranking import FIXTURE_WEEK
 
 PAGES = ["/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
-         "/ranking/2026-11-23.xlsx", "/audit", "/audit.xlsx", "/accounts", "/settings", "/desk"]
+         "/ranking/2026-11-23.xlsx", "/audit", "/audit.xlsx", "/accounts", "/settings", "/desk",
+         "/items", "/staff"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": set(PAGES) - {"/accounts"},
     "department": {"/", "/history", "/history.xlsx", "/reviews", "/ranking",
-                   "/ranking/2026-11-23.xlsx"},
+                   "/ranking/2026-11-23.xlsx", "/items"},
     "guide": {"/", "/appointments", "/desk"},
     "viewer": {"/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
-               "/ranking/2026-11-23.xlsx"},
+               "/ranking/2026-11-23.xlsx", "/items", "/staff"},
 }
 
 
