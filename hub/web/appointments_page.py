@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import Connection, Engine, Select, func, or_, select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -25,15 +25,14 @@ from hub.db.engine import make_reader
 from hub.db.schema import appointments, audit_log, blacklist, services, sms_messages
 from hub.excel import download, one_table
 from hub.identity import mask_phone
+from hub.web import actions
 from hub.web.auth import Run, account, allow
 from hub.web.booking_pages import STATUS_ZH, day_zh
-from protocol.errors import UserError
 
 CHANNEL_ZH = {"web": "手机预约", "phone": "电话预约", "desk": "现场预约", "api": "平台接口"}
 SMS_ZH = {"booked": "预约成功", "warning": "未到提醒", "blacklisted": "黑名单通知",
           "confirmed": "确认通知", "refused": "未获确认"}
 PAGE_SIZE = 100
-BUSY_ZH = "大厅服务器暂未连上消息服务器，未修改，请稍后再试"
 
 
 def appointments_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock: Clock,
@@ -118,16 +117,8 @@ def appointments_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], 
 
     def act(job: Callable[[Connection, str], object], done: str
             ) -> tuple[str, int] | BaseResponse:
-        """Run a manager's action on the hub's thread, with who did it; back to the page."""
-        who = account().username
-        try:
-            run(lambda conn: job(conn, who))
-        except UserError as err:
-            return page(400, err.zh)
-        except TimeoutError:
-            return page(503, BUSY_ZH)
-        return redirect(url_for("appointments_page.appointments_list", done=done,
-                                day=request.args.get("day", "")), 303)
+        return actions.act(run, job, page, url_for(
+            "appointments_page.appointments_list", done=done, day=request.args.get("day", "")))
 
     @bp.post("/appointments/<appointment_id>/confirm")
     @allow("admin", "manager")

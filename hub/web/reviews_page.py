@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask import Response as FlaskResponse
 from openpyxl import Workbook
 from sqlalchemy import Connection, Engine, select
@@ -31,6 +31,7 @@ from hub.followups import STEP_ZH, STEPS, rates
 from hub.handlers.reviews import supplementary_review
 from hub.review_scores import figures
 from hub.rules import ReviewRules
+from hub.web import actions
 from hub.web.auth import Run, account, allow, department_scope
 from protocol.errors import ErrorCode, UserError
 from protocol.messages import BAD_GRADES, GRADE_STARS, GRADE_ZH
@@ -40,7 +41,6 @@ CHANNEL_ZH = {"window": "窗口评价器", "phone": "手机扫码", "call": "电
 
 
 ACTION_ZH = {**STEP_ZH, "appeal": "申诉", "upheld": "申诉成立", "rejected": "申诉不成立"}
-BUSY_ZH = "大厅服务器暂未连上消息服务器，未修改，请稍后再试"
 
 
 def reviews_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock: Clock,
@@ -140,14 +140,7 @@ def reviews_page(engine: Engine, run: Run, ctx: Callable[[], HallContext], clock
                         f"{hall_name}好差评-{first.year}年{first.month}月.xlsx")
 
     def act(job: Callable[[Connection, str], object], done: str) -> tuple[str, int] | Response:
-        who = account().username
-        try:
-            run(lambda conn: job(conn, who))
-        except UserError as err:
-            return page(400, err.zh)
-        except TimeoutError:
-            return page(503, BUSY_ZH)
-        return redirect(url_for("reviews_page.reviews_list", done=done), 303)
+        return actions.act(run, job, page, url_for("reviews_page.reviews_list", done=done))
 
     @bp.post("/reviews/followups/<int:followup>/<action>")
     @allow("admin", "manager", "department")
