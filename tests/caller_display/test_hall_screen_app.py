@@ -38,6 +38,7 @@ from tests.screen_run import ROOT, run_driver, screen_env
 OUT = ROOT / "var" / "test-artifacts" / "main-screen"
 TIMEOUT_S = 60  # the driver's day takes about 15 s; this only stops a hung window
 HIGHLIGHT_S, MIN_HIGHLIGHT_S = 2.5, 1.0
+FRAME_JITTER_S = 0.25  # how late a frame may come under load (Xvfb, software GL)
 # A service each window serves (shipped catalogue), and how many tickets the kiosk issues.
 TICKETS = {5: ("GA_HJQY", 3), 1: ("RS_SBKSL", 2), 3: ("SC_GTDJ", 2), 7: ("BDC_ZYDJ", 2),
            9: ("SW_FPLY", 2)}
@@ -114,9 +115,10 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
         assert number in burst and window.removesuffix("办理") in burst, text
     spans = report["highlights"][: len(calls)]  # then the made-up busy hall's
     assert [s["text"] for s in spans] == calls
-    for span in spans[:-1]:
-        assert span["to"] - span["from"] >= MIN_HIGHLIGHT_S - 0.05, span
-    assert spans[-1]["to"] - spans[-1]["from"] >= HIGHLIGHT_S - 0.05
+    for span in spans[:-1]:  # seen on frames: a frame held back on a busy machine (0.15 s
+        # seen with a full suite and more running) shortens what the eye can measure
+        assert span["to"] - span["from"] >= MIN_HIGHLIGHT_S - FRAME_JITTER_S, span
+    assert spans[-1]["to"] - spans[-1]["from"] >= HIGHLIGHT_S - FRAME_JITTER_S
     calm = steps["calm"]["band"]
     assert calm["text"] == calls[-1] and not calm["highlighted"]
     assert min(steps["burst"]["sizes"][n] for n in ("A001", "5号窗口")) >= 40
