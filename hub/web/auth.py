@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 from flask import (
     Blueprint,
     Flask,
-    abort,
     flash,
     jsonify,
     redirect,
@@ -225,8 +224,3 @@ class Auth:
         self.run(lambda conn: audit.record(conn, now, username or "?", action, address,
                                            None, None))
 
-
-def refuse_unless(roles: Iterable[Role]) -> None:
-    """403 inside a view for a role not among `roles` (views serving several roles)."""
-    if account().role not in set(roles):
-        abort(403)
