@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.sign_in_guard import SignInGuard
 
+log = logging.getLogger(__name__)
 IDLE = timedelta(minutes=30)
 LONGEST = timedelta(hours=12)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -221,6 +223,12 @@ class Auth:
         return stamp - seen > IDLE.total_seconds() or stamp - since > LONGEST.total_seconds()
 
     def _audit(self, now: datetime, username: str, action: str, address: str) -> None:
-        self.run(lambda conn: audit.record(conn, now, username or "?", action, address,
-                                           None, None))
+        """A sign-in's audit line; when the hub is not serving (no broker) it goes to the
+        log instead, so that managers can still sign in and see the hall."""
+        try:
+            self.run(lambda conn: audit.record(conn, now, username or "?", action, address,
+                                               None, None))
+        except TimeoutError:
+            log.warning("audit %s of %s from %s not written (hub not serving): logged here",
+                        action, username, address)
 
