@@ -26,8 +26,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from hub import audit
-from hub.db.schema import accounts, services
+from hub import audit, hall_state
+from hub.db.schema import accounts
 from protocol.errors import ErrorCode, UserError
 
 Role = Literal["admin", "manager", "department", "guide", "viewer"]
@@ -128,8 +128,7 @@ def add(conn: Connection, username: str, display_name: str, role: str,
     if (role == "department") != (department is not None):
         raise UserError(ErrorCode.INVALID, "department",
                         "部门负责人须指定部门；其他角色不指定部门")
-    if department is not None and not conn.scalar(
-            select(services.c.code).where(services.c.department_code == department).limit(1)):
+    if department is not None and department not in hall_state.departments(conn):
         raise UserError(ErrorCode.INVALID, f"department {department}", f"没有部门 {department}")
     if not display_name.strip() or len(display_name) > 50:
         raise UserError(ErrorCode.INVALID, "display name", "请填写姓名（50字以内）")

@@ -102,6 +102,13 @@ def catalogue_state(conn: Connection, hall_name: str, departments: list[tuple[st
                           complaint_phone=complaint_phone, notices=list(notices))
 
 
+def departments(conn: Connection) -> dict[str, str]:
+    """Code → name of the departments the hall's items belong to, by code."""
+    return {c: n for c, n in conn.execute(
+        select(services.c.department_code, func.min(services.c.department_name))
+        .group_by(services.c.department_code).order_by(services.c.department_code))}
+
+
 def service_info(r: RowMapping) -> ServiceInfo:
     """An item's row of `services` as kiosks see it."""
     return ServiceInfo(code=r["code"], name=r["name"], kind=r["kind"],

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from hub import audit, item_guides, public_info, staff_admin
+from hub import audit, hall_state, item_guides, public_info, staff_admin
 from hub.catalogue import Catalogue
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
@@ -177,7 +177,7 @@ class LiveSettings:
         """Everyone, every window's posts, and the departments (code, name)."""
         with self.engine.connect() as conn:
             return (staff_admin.list_staff(conn), staff_admin.list_posts(conn),
-                    staff_admin.departments(conn))
+                    list(hall_state.departments(conn).items()))
 
     def add_staff(self, number: str, name: str, department: str, title: str, pin: str,
                   who: str) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hub import audit
-from hub.db.schema import services, staff, windows
+from hub import audit, hall_state
+from hub.db.schema import staff, windows
 from protocol.errors import ErrorCode, UserError
 
 NUMBER = re.compile(r"[A-Za-z0-9]{2,16}")
@@ -67,13 +67,6 @@ def check_pin_format(pin: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def departments(conn: Connection) -> list[tuple[str, str]]:
-    """(code, name) of the departments the hall's items belong to."""
-    return [(c, n) for c, n in conn.execute(
-        select(services.c.department_code, func.min(services.c.department_name))
-        .group_by(services.c.department_code).order_by(services.c.department_code))]
-
-
 def list_staff(conn: Connection) -> list[Person]:
     duty: dict[str, int] = {s: w for w, s in conn.execute(
         select(windows.c.number, windows.c.on_duty).where(windows.c.on_duty.is_not(None)))}
@@ -96,8 +89,7 @@ def list_posts(conn: Connection) -> list[Posts]:
 
 
 def _department_name(conn: Connection, code: str) -> str:
-    name = conn.scalar(select(func.min(services.c.department_name))
-                       .where(services.c.department_code == code))
+    name = hall_state.departments(conn).get(code)
     if name is None:
         raise UserError(ErrorCode.UNKNOWN_DEPARTMENT, code[:20],
                         f"没有这个部门：{code[:20] or '（未选择）'}")

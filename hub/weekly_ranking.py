@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from hub import audit
+from hub import audit, hall_state
 from hub.clock import Clock
-from hub.db.schema import ranking_scores, services
+from hub.db.schema import ranking_scores
 from hub.review_scores import Figures, figures
 from hub.rules import ReviewRules
 from protocol.errors import ErrorCode, UserError
@@ -102,8 +102,7 @@ def week(conn: Connection, clock: Clock, rules: ReviewRules, monday: date, *,
     since, until = clock.day_start(monday), clock.day_start(monday + timedelta(days=7))
     by_department = {f.key: f for f in figures(conn, since, until, "department",
                                                rules.grade_points)}
-    names = {r.department_code: r.department_name for r in conn.execute(
-        select(services.c.department_code, services.c.department_name).distinct())}
+    names = hall_state.departments(conn)
     entered: dict[str, dict[str, tuple[float, str]]] = {}
     for r in conn.execute(select(ranking_scores).where(ranking_scores.c.week == monday)):
         entered.setdefault(r.department_code, {})[r.item] = (r.points, r.note)
@@ -184,8 +183,7 @@ def set_score(conn: Connection, monday: date, department: str, item: str,
         raise UserError(ErrorCode.INVALID, f"item {item}",
                         "可以录入的考核项目：" + "、".join(
                             f"{i.key}（{i.name}）" for i in SHEET if not i.computed))
-    if not conn.scalar(select(services.c.code).where(services.c.department_code == department)
-                       .limit(1)):
+    if department not in hall_state.departments(conn):
         raise UserError(ErrorCode.INVALID, f"department {department}", f"没有窗口单位 {department}")
     if points is not None and not 0 <= points <= sheet_item.cap:
         raise UserError(ErrorCode.INVALID, f"{points} points",

@@ -280,8 +280,7 @@ def _check_outcome(conn: Connection, req: FinishCase, materials: list[str]) -> N
         if unknown := set(req.missing) - set(materials):
             raise UserError(ErrorCode.UNKNOWN_MATERIAL, f"{sorted(unknown)}")
     if req.outcome == "joint":
-        known = set(conn.scalars(select(services.c.department_code).distinct()))
-        if not req.departments or set(req.departments) - known:
+        if not req.departments or set(req.departments) - hall_state.departments(conn).keys():
             raise UserError(ErrorCode.UNKNOWN_DEPARTMENT, f"{req.departments}")
 
 

@@ -15,11 +15,11 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sqlalchemy import Engine, Select, func, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from hub import accounts
+from hub import accounts, hall_state
 from hub.accounts import ROLE_ZH
 from hub.clock import Clock
 from hub.db.engine import make_reader
-from hub.db.schema import audit_log, services
+from hub.db.schema import audit_log
 from hub.excel import download, one_table
 from hub.web.auth import Run, account, allow
 from protocol.errors import UserError
@@ -101,9 +101,7 @@ def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Bluep
                       ) -> tuple[str, int]:
         with reader.connect() as conn:
             listing = accounts.listing(conn)
-            departments = conn.execute(select(services.c.department_code,
-                                              services.c.department_name).distinct()
-                                       .order_by(services.c.department_code)).all()
+            departments = list(hall_state.departments(conn).items())
         return render_template("accounts.html", hall_name=hall_name, listing=listing,
                                roles=ROLE_ZH, departments=departments, error=error,
                                typed=typed or {}, done=request.args.get("done", "")), status
