@@ -7,7 +7,7 @@ import signal
 import threading
 from dataclasses import replace
 
-from hub import hall_state, public_info, ticket_links
+from hub import hall_state, item_setup, public_info, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -61,6 +61,7 @@ class Hub:
             sync_catalogue(conn, self.catalogue, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
+            caps = item_setup.read_caps(conn)
             shown = public_info.read(conn, public_info.PublicInfo(
                 self.catalogue.complaint_phone, tuple(self.catalogue.notices)))
             catalogue_state = hall_state.catalogue_state(
@@ -71,7 +72,7 @@ class Hub:
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
-        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix)
+        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix, caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
                                         self.calendar, self.issuing, catalogue_state,
                                         self.feed.update_device)

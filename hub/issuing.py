@@ -5,7 +5,8 @@ working days, see hub/work_calendar.py); outside them the refusal names the next
 opening. An item's hours are its own when the catalogue sets them; otherwise those of
 the windows that serve it: an item is issued while any of its windows is in hours, so a
 weekend duty window (双休日服务制) opens its items on Saturdays and nothing else. The cap
-counts kiosk tickets of the service today; the guide desk may still issue (manual service
+counts kiosk tickets of the service today (the database's cap: the file's, or a manager's from
+the dashboard, hub/item_setup.py); the guide desk may still issue (manual service
 stays, 国办发〔2020〕45号). Tickets issued before closing are still served after it
 (延时服务制): only issuing stops.
 """
@@ -41,13 +42,14 @@ class IssuingRules:
     """Hours and caps per service, from the catalogue and the live window–service matrix."""
 
     def __init__(self, catalogue: Catalogue, calendar: WorkCalendar,
-                 matrix: dict[int, list[str]] | None = None) -> None:
+                 matrix: dict[int, list[str]] | None = None,
+                 caps: dict[str, int] | None = None) -> None:
         self.calendar = calendar
         self.hall_hours = catalogue.hours
         self.hours = {s.code: s.hours for s in catalogue.all_services() if s.hours is not None}
         self.window_hours = {w.number: w.hours for w in catalogue.windows if w.hours is not None}
-        self.caps = {s.code: s.daily_cap for s in catalogue.all_services()
-                     if s.daily_cap is not None}
+        self.caps = caps if caps is not None else {
+            s.code: s.daily_cap for s in catalogue.all_services() if s.daily_cap is not None}
         self.windows_of: dict[str, list[int]] = {}
         self.use_matrix(matrix if matrix is not None
                         else {w.number: w.services for w in catalogue.windows})
@@ -100,6 +102,13 @@ class IssuingRules:
         else:
             when = f"{nxt.month}月{nxt.day}日（周{WEEKDAYS_ZH[nxt.weekday()]}）{nxt:%H:%M}"
         return f"现在不在取号时间，下次取号时间：{when}"
+
+    def set_cap(self, service: str, cap: int | None) -> None:
+        """Follow a cap a manager changed (replaced whole: other threads read it)."""
+        caps = {code: n for code, n in self.caps.items() if code != service}
+        if cap is not None:
+            caps[service] = cap
+        self.caps = caps
 
     def cap(self, service: str) -> int | None:
         return self.caps.get(service)

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from hub import audit, hall_state, item_guides, public_info, staff_admin
+from hub import audit, hall_state, item_guides, item_setup, public_info, staff_admin
 from hub.catalogue import Catalogue
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
@@ -128,6 +128,26 @@ class LiveSettings:
         return self.consumer.run(
             lambda conn: item_guides.reset(conn, code, self.catalogue, who, self.clock.now()),
             after=self._show_item)
+
+    def set_item_setup(self, code: str, name: str, prefix: str, daily_cap: str,
+                       who: str) -> ServiceInfo:
+        """An item's name, ticket letter and daily cap as a manager set them: the kiosks show
+        the name at once, the next ticket takes the letter, the cap counts from now."""
+        setup = item_setup.checked(name, prefix, daily_cap)
+        return self.consumer.run(
+            lambda conn: item_setup.write(conn, code, setup, who, self.clock.now()),
+            after=lambda info: self._follow_setup(info, setup))
+
+    def reset_item_setup(self, code: str, who: str) -> ServiceInfo:
+        """Hand an item's name, letter and cap back to the catalogue file."""
+        setup = item_setup.file_setup(self.catalogue, code)
+        return self.consumer.run(
+            lambda conn: item_setup.reset(conn, code, self.catalogue, who, self.clock.now()),
+            after=lambda info: self._follow_setup(info, setup))
+
+    def _follow_setup(self, info: ServiceInfo, setup: item_setup.ItemSetup) -> None:
+        self.issuing.set_cap(info.code, setup.daily_cap)
+        self._show_item(info)
 
     def _show_item(self, info: ServiceInfo) -> None:
         """Republish the catalogue state with this item's new 一次性告知, the rest as it is."""

@@ -49,6 +49,11 @@ services = Table(
     # set when a manager edited the item's 一次性告知 (conditions, materials, fee, days) on
     # the dashboard: from then on the database, not the catalogue file, decides those
     Column("edited_at", DateTime, nullable=True),
+    # 放号量: kiosk tickets a day at most (None: no cap)
+    Column("daily_cap", Integer, nullable=True),
+    # set when a manager changed the item's name, ticket letter or daily cap on the
+    # dashboard (hub/item_setup.py): from then on the database decides those three
+    Column("setup_edited_at", DateTime, nullable=True),
 )
 
 windows = Table(

@@ -38,7 +38,8 @@ ACTION_ZH = {
     "followup.upheld": "申诉成立", "followup.rejected": "申诉不成立",
     "matrix.set": "调整窗口事项", "matrix.reset": "窗口事项恢复默认", "calendar.set": "录入节假日",
     "calendar.clear": "删除节假日", "public_info.set": "修改大屏公告", "item.edit": "修改办事指南",
-    "item.reset": "办事指南恢复目录文件", "desk.priority": "导办台优先取号",
+    "item.reset": "办事指南恢复目录文件", "item.setup": "修改事项设置",
+    "item.setup_reset": "事项设置恢复目录文件", "desk.priority": "导办台优先取号",
     "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
     "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
@@ -163,7 +164,8 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
             "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
             "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
-            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗"}
+            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
+            "item_name": "事项名称", "prefix": "号段字母", "daily_cap": "每日放号量"}
 
 
 def change_text(value: object) -> str:
