@@ -7,7 +7,7 @@ import signal
 import threading
 from dataclasses import replace
 
-from hub import hall_state, item_setup, public_info, ticket_links
+from hub import hall_hours, hall_state, item_setup, public_info, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -28,6 +28,7 @@ from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.desk_page import desk_page
 from hub.web.history_page import history_page
+from hub.web.hours_page import hours_page
 from hub.web.items_page import items_page
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
@@ -62,6 +63,7 @@ class Hub:
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
             caps = item_setup.read_caps(conn)
+            managed_hours = hall_hours.read(conn)
             shown = public_info.read(conn, public_info.PublicInfo(
                 self.catalogue.complaint_phone, tuple(self.catalogue.notices)))
             catalogue_state = hall_state.catalogue_state(
@@ -72,7 +74,12 @@ class Hub:
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
         self.feed = StateFeed()
-        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix, caps)
+        if managed_hours:
+            log.info("issuing hours set by managers, in place of the catalogue's: %s (/hours "
+                     "hands them back to the file)", ", ".join(
+                         hall_hours.owner_id(o) for o in sorted(managed_hours)))
+        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix,
+                                    hall_hours.plan(self.catalogue, managed_hours), caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
                                         self.calendar, self.issuing, catalogue_state,
                                         self.feed.update_device)
@@ -108,6 +115,7 @@ class Hub:
                    settings_pages(self.live, hall_name),
                    staff_page(self.live, hall_name),
                    items_page(self.live, hall_name),
+                   hours_page(self.live, hall_name),
                    desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,
                              hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)

@@ -469,3 +469,19 @@ hall_texts = Table(
     Column("changed_at", DateTime, nullable=False),
     Column("changed_by", String(50), nullable=False),
 )
+
+# Ticket-issuing hours a manager set on the dashboard (hub/hall_hours.py): the hall's
+# ("hall", ""), a window's ("window", "3") or an item's ("item", "GA_HJQY"). They replace
+# the catalogue file's over restarts and new files until handed back to it (row deleted).
+# `hours` is {"workday": [...], "weekend": [...], "holiday": [...]} ("08:30-12:00" spans);
+# NULL: the window or item has no hours of its own (the file gave some), it follows the
+# hall's or its windows'.
+managed_hours = Table(
+    "managed_hours",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("hours", JSON, nullable=True),
+    Column("changed_at", DateTime, nullable=False),
+    Column("changed_by", String(50), nullable=False),
+)

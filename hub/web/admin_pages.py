@@ -43,6 +43,8 @@ ACTION_ZH = {
     "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
     "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
+    "hours.set": "修改取号时间", "hours.follow": "取消单独取号时间",
+    "hours.reset": "取号时间恢复目录文件",
 }
 
 
@@ -165,7 +167,10 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
             "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
             "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
-            "item_name": "事项名称", "prefix": "号段字母", "daily_cap": "每日放号量"}
+            "item_name": "事项名称", "prefix": "号段字母", "daily_cap": "每日放号量",
+            "workday": "工作日", "weekend": "双休日", "holiday": "法定节假日",
+            "own_hours": "单独设置取号时间"}
+DAY_KINDS = ("workday", "weekend", "holiday")  # hours: an empty list is a day without tickets
 
 
 def change_text(value: object) -> str:
@@ -175,14 +180,14 @@ def change_text(value: object) -> str:
     if not isinstance(value, dict):
         return str(value)
 
-    def shown(v: object) -> str:
+    def shown(v: object, k: str) -> str:
         if v is None:
             return "—"
         if isinstance(v, bool):
             return "是" if v else "否"
         if isinstance(v, list):
-            return "、".join(str(x) for x in v) or "（无）"
+            return "、".join(str(x) for x in v) or ("不取号" if k in DAY_KINDS else "（无）")
         return str(v)
     return "；".join(f"{FIELD_ZH.get(k, k)}："
-                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v)}"
+                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v, k)}"
                     for k, v in value.items())

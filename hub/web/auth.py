@@ -59,6 +59,7 @@ MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/reviews", "好差评", ("admin", "manager", "department", "viewer")),
     ("/ranking", "周通报", ("admin", "manager", "department", "viewer")),
     ("/items", "事项与办事指南", ("admin", "manager", "department", "viewer")),
+    ("/hours", "办公时间", ALL_ROLES),
     ("/staff", "人员与岗位", ("admin", "manager", "viewer")),
     ("/settings", "设置", ("admin", "manager")),
     ("/audit", "操作日志", ("admin", "manager")),
