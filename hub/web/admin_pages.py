@@ -21,6 +21,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import audit_log
 from hub.excel import download, one_table
+from hub.state_feed import CLASS_ZH
 from hub.web.auth import Run, account, allow
 from protocol.errors import UserError
 
@@ -42,6 +43,7 @@ ACTION_ZH = {
     "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
     "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
+    "device.add": "登记设备", "device.edit": "修改设备", "device.remove": "删除设备",
 }
 
 
@@ -163,7 +165,9 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
             "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
             "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
-            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗"}
+            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
+            "device_name": "设备名称", "device_class": "设备类型", "location": "安装位置",
+            "note": "备注"}
 
 
 def change_text(value: object) -> str:
@@ -181,6 +185,7 @@ def change_text(value: object) -> str:
         if isinstance(v, list):
             return "、".join(str(x) for x in v) or "（无）"
         return str(v)
+    words: dict[str, dict[Any, str]] = {"role": ROLE_ZH, "device_class": CLASS_ZH}
     return "；".join(f"{FIELD_ZH.get(k, k)}："
-                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v)}"
+                    f"{words[k].get(v, v) if k in words else shown(v)}"
                     for k, v in value.items())
