@@ -13,6 +13,7 @@ from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
+from hub.device_watch import DeviceWatch
 from hub.forwarder import Forwarder
 from hub.hall_keys import hall_key
 from hub.handlers.reviews import review_on_phone
@@ -27,6 +28,7 @@ from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.desk_page import desk_page
+from hub.web.devices_page import devices_page
 from hub.web.history_page import history_page
 from hub.web.hours_page import hours_page
 from hub.web.items_page import items_page
@@ -73,7 +75,7 @@ class Hub:
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
-        self.feed = StateFeed()
+        self.feed = StateFeed(today=self.clock.service_day)
         if managed_hours:
             log.info("issuing hours set by managers, in place of the catalogue's: %s (/hours "
                      "hands them back to the file)", ", ".join(
@@ -81,8 +83,9 @@ class Hub:
         self.issuing = IssuingRules(self.catalogue, self.calendar, matrix,
                                     hall_hours.plan(self.catalogue, managed_hours), caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
-                                        self.calendar, self.issuing, catalogue_state,
-                                        self.feed.update_device)
+                                        self.calendar, self.issuing, catalogue_state)
+        self.devices = DeviceWatch(self.engine, self.feed, self.clock, self.consumer.run)
+        self.consumer.on_device = self.devices.on_status
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
                                  self.issuing, self.clock)
         ticket_key = ticket_links.load_key(self.engine, self.clock.now())
@@ -116,6 +119,7 @@ class Hub:
                    staff_page(self.live, hall_name),
                    items_page(self.live, hall_name),
                    hours_page(self.live, hall_name),
+                   devices_page(self.devices, hall_name),
                    desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,
                              hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
@@ -170,6 +174,7 @@ class Hub:
         if self.forwarder is not None:
             self.forwarder.stop()
         self.consumer.stop()
+        self.devices.close()
         self.http.stop()
         self.ticket_pages.close()
         self.engine.dispose()

@@ -485,3 +485,29 @@ managed_hours = Table(
     Column("changed_at", DateTime, nullable=False),
     Column("changed_by", String(50), nullable=False),
 )
+
+# The hall's devices as its managers list them (hub/device_registry.py): which kiosks,
+# window callers, screens and guide desks the hall has, by a name people use. The device id
+# is the device's MQTT client id, unique on the broker whatever the class.
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(32), primary_key=True),
+    Column("device_class", String(10), nullable=False),
+    Column("name", String(50), nullable=False, unique=True),
+    Column("location", String(50), nullable=False),  # "" when none given
+    Column("note", String(200), nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Column("added_by", String(50), nullable=False),
+)
+
+# When the hub last knew each device to be online (the device's own status messages), kept
+# over hub restarts so that 离线 and 今天未上线 are told apart; written by the hub, not by
+# managers, for registered devices and others alike.
+device_sightings = Table(
+    "device_sightings",
+    metadata,
+    Column("device_class", String(10), primary_key=True),
+    Column("device_id", String(32), primary_key=True),
+    Column("online_at", DateTime, nullable=False),
+)

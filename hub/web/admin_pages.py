@@ -21,6 +21,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import audit_log
 from hub.excel import download, one_table
+from hub.state_feed import CLASS_ZH
 from hub.web.auth import Run, account, allow
 from protocol.errors import UserError
 
@@ -45,6 +46,7 @@ ACTION_ZH = {
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
     "hours.set": "修改取号时间", "hours.follow": "取消单独取号时间",
     "hours.reset": "取号时间恢复目录文件",
+    "device.add": "登记设备", "device.edit": "修改设备", "device.remove": "删除设备",
 }
 
 
@@ -169,7 +171,9 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
             "item_name": "事项名称", "prefix": "号段字母", "daily_cap": "每日放号量",
             "workday": "工作日", "weekend": "双休日", "holiday": "法定节假日",
-            "own_hours": "单独设置取号时间"}
+            "own_hours": "单独设置取号时间",
+            "device_name": "设备名称", "device_class": "设备类型", "location": "安装位置",
+            "note": "备注"}
 DAY_KINDS = ("workday", "weekend", "holiday")  # hours: an empty list is a day without tickets
 
 
@@ -188,6 +192,7 @@ def change_text(value: object) -> str:
         if isinstance(v, list):
             return "、".join(str(x) for x in v) or ("不取号" if k in DAY_KINDS else "（无）")
         return str(v)
+    words: dict[str, dict[Any, str]] = {"role": ROLE_ZH, "device_class": CLASS_ZH}
     return "；".join(f"{FIELD_ZH.get(k, k)}："
-                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v, k)}"
+                    f"{words[k].get(v, v) if k in words else shown(v, k)}"
                     for k, v in value.items())

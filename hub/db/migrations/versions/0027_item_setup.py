@@ -1,7 +1,7 @@
 """Managers set an item's name, ticket letter and daily cap (放号量) on the dashboard
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-11-25 03:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
