@@ -7,7 +7,15 @@ import signal
 import threading
 from dataclasses import replace
 
-from hub import hall_hours, hall_state, item_setup, public_info, ticket_links
+from hub import (
+    appointment_codes,
+    hall_hours,
+    hall_state,
+    identity,
+    item_setup,
+    public_info,
+    ticket_links,
+)
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -44,6 +52,9 @@ from hub.work_calendar import WorkCalendar
 from protocol.messages import Grade
 
 log = logging.getLogger(__name__)
+# The hall's secret keys (hub/hall_keys.py), one per purpose.
+KEY_PURPOSES = (appointment_codes.KEY_NAME, identity.KEY_NAME, ticket_links.KEY_NAME,
+                "web_session")
 
 NOT_FOR_PHONES = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}  # loopback or unspecified
 
@@ -62,6 +73,8 @@ class Hub:
         migrate(self.engine)
         with self.engine.begin() as conn:
             sync_catalogue(conn, self.catalogue, self.clock.now())
+            for purpose in KEY_PURPOSES:  # made now, so no page makes one on a GET later
+                hall_key(conn, purpose, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
             caps = item_setup.read_caps(conn)
