@@ -395,6 +395,16 @@ accounts = Table(
     Column("changed_at", DateTime, nullable=False),
 )
 
+# Dashboard sessions signed out (hub/web/auth.py): a session lives in its signed cookie, so a
+# copy of the cookie would outlive 退出 without this list of the sessions' nonces; a row is
+# kept for the longest a session lives (12 hours) and then dropped.
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("ended_at", DateTime, nullable=False),
+)
+
 # 今日与历史's rollup of each closed service day (hub/history_figures.py), written when the
 # hub closes the day (hub/day_close.py): the page reads a year from these, not its tickets.
 # A day listed in `history_days` (with tickets or without) has all its rows in the three

@@ -7,7 +7,8 @@
 - Sessions: Flask-Login on Flask's signed cookie (HttpOnly, SameSite=Lax, Secure when the
   hub is reached over HTTPS), a fresh session at sign-in, 30 minutes idle and 12 hours in
   all; the account's `session_version` ends every session when its password changes or
-  it is disabled.
+  it is disabled; 退出 ends the session for good (its nonce in `ended_sessions`), so a
+  copy of the cookie taken before does not resume it.
 - CSRF: Flask-WTF's token on every dashboard form; the public blueprints take no session
   and are exempt, the settings API answers only to the hub machine (hub/web/settings_api.py).
 - Sign-in attempts: 5 failures for one user name, or 20 from one address, within 15
@@ -35,13 +36,14 @@ from flask import (
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, delete, insert, select
 from werkzeug.wrappers import Response
 
 from hub import accounts, audit
 from hub.accounts import Account, Role
 from hub.clock import Clock
 from hub.db.engine import make_reader
+from hub.db.schema import ended_sessions
 from hub.sign_in_guard import SignInGuard
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ class Auth:
         self.by_name = SignInGuard(attempts=5, minutes=15)
         self.by_address = SignInGuard(attempts=20, minutes=15)
         self.csrf = CSRFProtect()
+        self.ended: set[str] = set()  # nonces of sessions signed out since start
 
     def install(self, app: Flask, hall_name: str, public: Iterable[Blueprint]) -> None:
         app.config.update(
@@ -135,6 +138,8 @@ class Auth:
                 found = accounts.get(conn, int(account_id))
             if found is None or session.get("v") != found.session_version:
                 return None
+            if self._ended(str(session.get("nonce", ""))):
+                return None  # signed out: this is a copy of the cookie
             return SignedIn(found)
 
         @app.before_request
@@ -205,8 +210,9 @@ class Auth:
         @app.post("/signout")
         @allow(*ALL_ROLES)
         def signout() -> Response:
-            self._audit(self.clock.now(), account().username, "signout",
-                        request.remote_addr or "?")
+            now = self.clock.now()
+            self._end_session(now, str(session.get("nonce", "")))
+            self._audit(now, account().username, "signout", request.remote_addr or "?")
             logout_user()
             session.clear()
             return redirect(url_for("signin"))
@@ -223,6 +229,28 @@ class Auth:
         since = float(session.get("since", 0))
         stamp = now.timestamp()
         return stamp - seen > IDLE.total_seconds() or stamp - since > LONGEST.total_seconds()
+
+    def _ended(self, nonce: str) -> bool:
+        """Whether the session with this nonce was signed out (here, or before a restart)."""
+        if not nonce or nonce in self.ended:
+            return True
+        with self.reader.connect() as conn:
+            return conn.scalar(select(ended_sessions.c.nonce)
+                               .where(ended_sessions.c.nonce == nonce)) is not None
+
+    def _end_session(self, now: datetime, nonce: str) -> None:
+        """Sign the session out for good: at once in memory, and in the database for after a
+        restart (the rows of sessions that would have expired anyway are dropped)."""
+        self.ended.add(nonce)
+
+        def job(conn: Connection) -> None:
+            conn.execute(delete(ended_sessions)
+                         .where(ended_sessions.c.ended_at < now - LONGEST))
+            conn.execute(insert(ended_sessions).values(nonce=nonce[:32], ended_at=now))
+        try:
+            self.run(job)
+        except TimeoutError:
+            log.warning("signed-out session kept in memory only (hub not serving)")
 
     def _audit(self, now: datetime, username: str, action: str, address: str) -> None:
         """A sign-in's audit line; when the hub is not serving (no broker) it goes to the
