@@ -42,6 +42,9 @@ ACTION_ZH = {
     "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
     "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
+    "voice.set": "修改叫号播报", "voice.reset": "叫号播报恢复大屏设置",
+    "broadcast.add": "添加广播", "broadcast.edit": "修改广播", "broadcast.delete": "删除广播",
+    "broadcast.play": "立即播放广播",
 }
 
 
@@ -163,7 +166,9 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
             "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
             "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
-            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗"}
+            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
+            "repeat": "播报次数", "chime": "提示音", "quiet_hours": "静音时段",
+            "text": "广播内容", "times": "播放时间"}
 
 
 def change_text(value: object) -> str:

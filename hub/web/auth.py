@@ -60,6 +60,7 @@ MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/ranking", "周通报", ("admin", "manager", "department", "viewer")),
     ("/items", "事项与办事指南", ("admin", "manager", "department", "viewer")),
     ("/staff", "人员与岗位", ("admin", "manager", "viewer")),
+    ("/announce", "叫号与广播", ("admin", "manager", "viewer")),
     ("/settings", "设置", ("admin", "manager")),
     ("/audit", "操作日志", ("admin", "manager")),
     ("/accounts", "账号管理", ("admin",)),
