@@ -4,7 +4,9 @@ HALLQ_DISPLAY_*.
 The link (a display device) hands the hall's retained states to `MainScreen`, which
 turns them into calls. Each call goes on the screen's board first, then to the
 announcer, which only queues it: its own thread says it, so neither the network thread
-nor Kivy's ever waits for a voice.
+nor Kivy's ever waits for a voice. The hub's voice settings go to the announcer; the hall's
+broadcasts (events) to `Broadcasts`, which shows each once and has `BroadcastVoice` make
+its sound and queue it between calls.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from caller_display.adapters.audio import Player
 from caller_display.announcer import Announcer
+from caller_display.broadcasts import Broadcasts, BroadcastVoice
 from caller_display.main_screen import Call, MainScreen
 from caller_display.settings import DisplaySettings
 from protocol.link import DeviceLink
@@ -37,6 +40,7 @@ class HallScreen:
     screen: MainScreen
     announcer: Announcer | None  # None: HALLQ_DISPLAY_ANNOUNCE=false, calls shown only
     app: HallScreenApp
+    broadcast_voice: BroadcastVoice | None = None
 
     def run(self) -> None:
         """Connect, show until the app stops, then say offline and stop the voice."""
@@ -45,8 +49,34 @@ class HallScreen:
             self.app.run()
         finally:
             self.link.stop()
-            if self.announcer is not None:
-                self.announcer.close()
+            self.close_voice()
+
+    def close_voice(self) -> None:
+        if self.broadcast_voice is not None:
+            self.broadcast_voice.close()
+        if self.announcer is not None:
+            self.announcer.close()
+
+
+@dataclass
+class Voice:
+    """The main screen's calls and broadcasts without its pixels, and what says them."""
+
+    screen: MainScreen
+    announcer: Announcer | None
+    broadcast_voice: BroadcastVoice | None
+
+
+def voice_parts(settings: DisplaySettings, player: Player | None = None) -> Voice:
+    """MainScreen with the announcer (calls said, the hub's voice settings followed) and the
+    broadcasts (shown once, said between calls); no Kivy."""
+    announcer = Announcer.from_settings(settings, player) if settings.announce else None
+    speaker = None if announcer is None else BroadcastVoice(announcer, volume=settings.volume)
+    screen = MainScreen(announcer or (lambda call: None), keep=settings.recent_calls,
+                        broadcasts=Broadcasts(speaker, show_s=settings.broadcast_show_s))
+    if announcer is not None:
+        screen.on_voice = announcer.use
+    return Voice(screen, announcer, speaker)
 
 
 def assemble(settings: DisplaySettings, player: Player | None = None) -> HallScreen:
@@ -54,9 +84,10 @@ def assemble(settings: DisplaySettings, player: Player | None = None) -> HallScr
     # Kivy reads its environment when first imported: main() sets it before this import.
     from caller_display.hall_screen_app import HallScreenApp
 
-    announcer = Announcer.from_settings(settings, player) if settings.announce else None
-    screen = MainScreen(lambda call: None, keep=settings.recent_calls)
-    link = DeviceLink(settings, DeviceClass.DISPLAY, on_state=screen.on_state)
+    parts = voice_parts(settings, player)
+    screen, announcer = parts.screen, parts.announcer
+    link = DeviceLink(settings, DeviceClass.DISPLAY, on_state=screen.on_state,
+                      on_event=screen.on_event)
     app = HallScreenApp(settings, screen, link_up=lambda: link.connected)
 
     def announce(call: Call) -> None:
@@ -66,7 +97,7 @@ def assemble(settings: DisplaySettings, player: Player | None = None) -> HallScr
 
     screen.announce = announce
     screen.on_change = app.changed
-    return HallScreen(settings, link, screen, announcer, app)
+    return HallScreen(settings, link, screen, announcer, app, parts.broadcast_voice)
 
 
 def main() -> None:

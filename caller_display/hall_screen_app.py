@@ -1,6 +1,7 @@
 """The hall's main screen (大厅综合屏) in Kivy: the call being made, large; the recent calls
 with their windows; who waits for what; the windows paused; the complaint line and the
-hall's notices; the hall's name and a clock.
+hall's notices; the hall's name and a clock; a broadcast (广播), on a strip of its own under
+the title while it is new.
 
 Sizes are pixels on a 1920×1080 screen, scaled to the window (and by `ui_scale`), so one
 layout suits any television. What is highlighted, and for how long, is `CallBoard`'s
@@ -50,7 +51,7 @@ from screen_ui.colours import (
     WHITE,
     Rgba,
 )
-from screen_ui.widgets import CachedText, FitLabel, Panel
+from screen_ui.widgets import CachedText, FitLabel, Panel, TextLabel
 from screen_ui.window import open_window, save_screen
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ SIZES = {
     "bar_h": 88, "hall": 48, "clock": 38, "banner_h": 64, "banner": 38, "band_h": 200,
     "band": 140, "head_h": 52, "head": 38, "col_h": 36, "col": 28, "number": 62,
     "window": 52, "service": 34, "paused_h": 60, "paused": 34, "foot_h": 64, "foot": 32,
+    "broadcast_h": 124, "broadcast": 42,  # two lines: a broadcast's 80 characters
     "pad": 16,
 }
 
@@ -217,6 +219,7 @@ class HallView(Panel):
         title.add_widget(self.hall)
         title.add_widget(self.clock)
         self.banner_box = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
+        self.broadcast_box = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
         body = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
         self.band = Panel(bg=PANEL, size_hint_y=None, height=size("band_h"),
                           padding=(pad * 2, 0))
@@ -237,7 +240,7 @@ class HallView(Panel):
         self.notice = FitLabel(font_size=size("foot"), color=WHITE, halign="left")
         foot.add_widget(self.phone)
         foot.add_widget(self.notice)
-        for part in (title, self.banner_box, body, foot):
+        for part in (title, self.banner_box, self.broadcast_box, body, foot):
             self.add_widget(part)
         self.shown: dict[str, str] = {}  # banner and paused text drawn now
 
@@ -252,6 +255,20 @@ class HallView(Panel):
         self.shown["banner"] = text
         self._set_strip(self.banner_box, text, ALERT if text == OFFLINE else BRAND, WHITE,
                         "banner", "banner_h")
+
+    def set_broadcast(self, text: str) -> None:
+        """The hall's broadcast on a blue strip of up to two lines; "" for none."""
+        if self.shown.get("broadcast") == text:
+            return
+        self.shown["broadcast"] = text
+        box, pad = self.broadcast_box, self.size_of("pad")
+        box.clear_widgets()
+        box.height = self.size_of("broadcast_h") if text else 0
+        if text:
+            strip = Panel(bg=BRAND, padding=(pad * 2, pad / 2))
+            strip.add_widget(TextLabel(text, font_size=self.size_of("broadcast"), color=WHITE,
+                                       bold=True, halign="center", size_hint_y=1))
+            box.add_widget(strip)
 
     def set_paused(self, text: str) -> None:
         """The windows paused, on an amber band above the foot; "" for none."""
@@ -374,6 +391,7 @@ class HallScreenApp(App):
             view.set_banner(CONNECTING)
         else:
             view.set_banner(OFFLINE if not screen.hub_online or not self.link_up() else "")
+        view.set_broadcast(screen.broadcasts.shown())
         catalogue = screen.catalogue
         notices = catalogue.notices if catalogue else []
         notice = notices[int(time.time() // NOTICE_EVERY_S) % len(notices)] if notices else ""

@@ -1,4 +1,5 @@
-"""The hall's main screen without its pixels: recent calls and the lines it announces."""
+"""The hall's main screen without its pixels: recent calls and the lines it announces, the
+hub's voice settings and the hall's broadcasts."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from protocol.link import State
-from protocol.messages import CatalogueState, HubStatus, QueueState, WindowState
+from caller_display.broadcasts import Broadcasts
+from protocol.link import Event, State
+from protocol.messages import CatalogueState, HubStatus, QueueState, VoiceSettings, WindowState
 
 
 def call_text(number: str, window: int) -> str:
@@ -35,6 +38,7 @@ class Call:
     number: str
     window: int
     call_seq: int
+    at: datetime | None = None  # when the hub made the call, on its clock (quiet hours)
 
     @property
     def text(self) -> str:
@@ -47,11 +51,16 @@ class MainScreen:
     It also knows whether the hub is up (its retained status, set to offline by
     the broker when the hub dies), so the screen can say 系统维护中 instead of
     showing stale calls as live. It keeps the catalogue for the hall's name and its public
-    notices, and calls `on_change` (on the network thread) after every state.
+    notices, hands the hub's voice settings to `on_voice` and the hall's broadcasts to
+    `broadcasts`, and calls `on_change` (on the network thread) after every state.
     """
 
-    def __init__(self, announce: Callable[[Call], None], keep: int = 10) -> None:
+    def __init__(self, announce: Callable[[Call], None], keep: int = 10,
+                 broadcasts: Broadcasts | None = None) -> None:
         self.announce = announce
+        self.broadcasts = broadcasts or Broadcasts()
+        self.voice: VoiceSettings | None = None  # the managers' (None: not heard yet)
+        self.on_voice: Callable[[VoiceSettings], None] | None = None
         self.recent: deque[Call] = deque(maxlen=keep)
         self.windows: dict[int, WindowState] = {}
         self.queue: QueueState | None = None
@@ -67,6 +76,11 @@ class MainScreen:
         if self.on_change is not None:
             self.on_change()
 
+    def on_event(self, event: Event) -> None:
+        """A hall broadcast: shown and said once, whatever number of times it comes."""
+        if self.broadcasts.receive(event) and self.on_change is not None:
+            self.on_change()
+
     def _keep(self, state: State) -> None:
         if isinstance(state, QueueState):
             self.queue = state
@@ -77,13 +91,18 @@ class MainScreen:
         if isinstance(state, CatalogueState):
             self.catalogue = state
             return
+        if isinstance(state, VoiceSettings):
+            self.voice = state
+            if self.on_voice is not None:
+                self.on_voice(state)
+            return
         with self._lock:
             self.windows[state.window] = state
             before = self._seen.get(state.window)
             self._seen[state.window] = max(before or 0, state.call_seq)
             is_new = before is not None and state.call_seq > before
         if is_new and state.serving is not None:
-            call = Call(state.serving, state.window, state.call_seq)
+            call = Call(state.serving, state.window, state.call_seq, state.updated_at)
             self.recent.appendleft(call)
             self.announce(call)
 

@@ -31,13 +31,17 @@ class DisplaySettings(ScreenSettings):
     max_queued: int = Field(3, ge=1, le=40)
     recent_calls: int = Field(12, ge=2, le=40)  # the calls listed (号码 | 窗口), newest first
 
-    announce: bool = True  # False: calls are shown, never spoken
+    announce: bool = True  # False: calls and broadcasts are shown, never spoken
+    # Repeat, chime and quiet hours are this screen's own until the hub sends the managers'
+    # (叫号与广播 on the dashboard); a reset there gives these back.
     repeat: int = Field(2, ge=1, le=5)  # each call is said this many times
     volume: float = Field(1.0, ge=0.0, le=2.0)  # samples scaled by this (above 1 may clip)
-    chime: bool = True  # a 叮咚 before each call
+    chime: bool = True  # a 叮咚 before each call and broadcast
     # No sound in these spans of the hall's day (calls still shown), e.g. the lunch break:
-    # HALLQ_DISPLAY_QUIET_HOURS='[["12:00", "13:30"]]'; a span may go past midnight.
+    # HALLQ_DISPLAY_QUIET_HOURS='[["12:00", "13:30"]]'; a span may go past midnight. The
+    # hour is the hub's time of the call (its window state), in the hall's zone.
     quiet_hours: tuple[tuple[time, time], ...] = ()
+    broadcast_show_s: float = Field(120.0, ge=5.0, le=3600.0)  # a broadcast stays up this long
     clip_gap_ms: int = Field(40, ge=0, le=1000)  # silence between two clips
     repeat_pause_ms: int = Field(800, ge=0, le=5000)  # silence between two sayings
     clips_dir: Path = Path("var/voice")  # made by `python -m caller_display.voice_clips`

@@ -23,6 +23,7 @@ import io
 import logging
 import math
 import sys
+import threading
 import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -233,28 +234,53 @@ class ClipBank:
 # --- generation with espeak-ng (install time) -------------------------------------------
 
 
+# espeak-ng keeps one state per process: it is initialized once, and one synthesis runs at
+# a time (initializing it again in a process that had used it crashed it).
+_ESPEAK_LOCK = threading.Lock()
+_espeak: ctypes.CDLL | None = None
+_espeak_voice: tuple[str, int] | None = None  # the voice and speed set now
+
+
+def _espeak_library() -> ctypes.CDLL:
+    """The process's espeak-ng, initialized on first use; call it holding _ESPEAK_LOCK."""
+    global _espeak
+    if _espeak is None:
+        import espeakng_loader  # type: ignore[import-untyped]  # the display extra
+
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        data = str(espeakng_loader.get_data_path()).encode()
+        lib.espeak_Initialize.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(2, 0, data, 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
+        if rate != RATE:
+            raise RuntimeError(f"espeak-ng speaks at {rate} Hz, expected {RATE}")
+        _espeak = lib
+    return _espeak
+
+
 class EspeakSynth:
-    """espeak-ng 1.52 from the `espeakng-loader` wheel, through its C API (ctypes)."""
+    """espeak-ng 1.52 from the `espeakng-loader` wheel, through its C API (ctypes). Any
+    number of them, on any thread: they share the process's one espeak-ng, in turn."""
 
     _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
                                  ctypes.c_void_p)
 
     def __init__(self, voice: str = "cmn", speed: int = 150) -> None:
-        import espeakng_loader  # type: ignore[import-untyped]  # the display extra
-
-        self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        data = str(espeakng_loader.get_data_path()).encode()
-        self._lib.espeak_Initialize.restype = ctypes.c_int
-        rate = self._lib.espeak_Initialize(2, 0, data, 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
-        if rate != RATE:
-            raise RuntimeError(f"espeak-ng speaks at {rate} Hz, expected {RATE}")
-        if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise RuntimeError(f"espeak-ng has no voice {voice!r}")
-        self._lib.espeak_SetParameter(1, speed, 0)  # 1: espeakRATE, words per minute
+        self.voice, self.speed = voice, speed
+        with _ESPEAK_LOCK:
+            self._lib = _espeak_library()
+            self._use_voice()
         self._buf = bytearray()
         self._callback = self._CALLBACK(self._collect)  # kept: C holds the pointer
 
-        self._lib.espeak_SetSynthCallback(self._callback)
+    def _use_voice(self) -> None:
+        global _espeak_voice
+        if _espeak_voice == (self.voice, self.speed):
+            return
+        _espeak_voice = None
+        if self._lib.espeak_SetVoiceByName(self.voice.encode()) != 0:
+            raise RuntimeError(f"espeak-ng has no voice {self.voice!r}")
+        self._lib.espeak_SetParameter(1, self.speed, 0)  # 1: espeakRATE, words per minute
+        _espeak_voice = (self.voice, self.speed)
 
     def _collect(self, wav: ctypes._Pointer[ctypes.c_short], n: int, _events: int) -> int:
         if n > 0:
@@ -263,14 +289,17 @@ class EspeakSynth:
 
     def speak(self, text: str) -> bytes:
         """The frames of `text` spoken, 16-bit mono at RATE."""
-        self._buf.clear()
-        data = text.encode()
-        # position 0, POS_CHARACTER, no end, espeakCHARS_UTF8
-        err = self._lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None)
-        if err != 0:
-            raise RuntimeError(f"espeak-ng failed ({err}) on {text!r}")
-        self._lib.espeak_Synchronize()
-        return bytes(self._buf)
+        with _ESPEAK_LOCK:
+            self._use_voice()
+            self._lib.espeak_SetSynthCallback(self._callback)
+            self._buf.clear()
+            data = text.encode()
+            # position 0, POS_CHARACTER, no end, espeakCHARS_UTF8
+            err = self._lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, 1, None, None)
+            if err != 0:
+                raise RuntimeError(f"espeak-ng failed ({err}) on {text!r}")
+            self._lib.espeak_Synchronize()
+            return bytes(self._buf)
 
 
 def generate_clips(out: Path, synth: EspeakSynth | None = None) -> list[Path]:

@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     screen_link = DeviceLink(
         DeviceSettings(hall_id=HALL, device_id="demo-console",
                        mqtt=broker.settings_for(DeviceClass.DISPLAY), data_dir=args.workdir),
-        DeviceClass.DISPLAY, on_state=on_state)
+        DeviceClass.DISPLAY, on_state=on_state,
+        on_event=lambda broadcast: say(f"📣 广播：{broadcast.text}"))  # from 叫号与广播
     screen_link.start()
     kiosks = [SimKiosk(f"kiosk-{i + 1}", HALL, broker.settings_for(DeviceClass.KIOSK),
                        args.workdir, served, args.per_minute, random.Random(rng.random()))

@@ -24,6 +24,7 @@ from hub.db.engine import make_engine, migrate
 from hub.device_watch import DeviceWatch
 from hub.forwarder import Forwarder
 from hub.hall_keys import hall_key
+from hub.hall_voice import HallVoice
 from hub.handlers.reviews import review_on_phone
 from hub.handlers.tickets import hand_over_by_phone
 from hub.issuing import IssuingRules
@@ -32,6 +33,7 @@ from hub.settings import HubSettings
 from hub.state_feed import StateFeed
 from hub.web import create_web_app
 from hub.web.admin_pages import admin_pages
+from hub.web.announce_page import announce_page
 from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
@@ -101,6 +103,8 @@ class Hub:
         self.consumer.on_device = self.devices.on_status
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
                                  self.issuing, self.clock)
+        self.voice = HallVoice(self.engine, self.consumer, self.calendar, self.clock,
+                               settings.hall_id)
         ticket_key = ticket_links.load_key(self.engine, self.clock.now())
         self.ticket_pages = TicketPages(self.engine, self.clock, ticket_key,
                                         self.catalogue.hall_name, opened=self._opened_on_phone,
@@ -130,6 +134,7 @@ class Hub:
                    admin_pages(self.engine, self.consumer.run, self.clock, hall_name),
                    settings_pages(self.live, hall_name),
                    staff_page(self.live, hall_name),
+                   announce_page(self.voice, hall_name),
                    items_page(self.live, hall_name),
                    hours_page(self.live, hall_name),
                    devices_page(self.devices, hall_name),

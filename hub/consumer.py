@@ -79,6 +79,8 @@ class RequestConsumer:
         self._republish = False
         self._day: date | None = None  # the service day the hub has closed the past for
         self._next_sweep = 0.0  # monotonic time of the next no-show sweep
+        self._retained: dict[str, str] = {}  # topic -> payload, sent again at every connect
+        self._every_loop: list[Callable[[], None]] = []
         self._jobs: queue.SimpleQueue[tuple[Job, Callable[[Any], None] | None, Future[Any]]] = \
             queue.SimpleQueue()
         self._stop = threading.Event()
@@ -158,6 +160,7 @@ class RequestConsumer:
                 return
             self._close_past_days()
             self._sweep_no_shows()
+            self._tick()
             self._run_jobs()
             republish = self._republish
             if self._batch or republish:
@@ -165,6 +168,13 @@ class RequestConsumer:
                 self._apply_until_done(messages, republish)
             if republish:
                 self.summary.changed()
+
+    def _tick(self) -> None:
+        for tick in self._every_loop:
+            try:
+                tick()
+            except Exception:  # a bug there must not stop the hall's requests
+                log.exception("scheduled work %s failed", tick)
 
     def _run_jobs(self) -> None:
         while True:
@@ -247,6 +257,23 @@ class RequestConsumer:
         self.client.publish(topics.catalogue_state_topic(self.settings.hall_id),
                             catalogue.model_dump_json(), qos=1, retain=True)
 
+    def keep_retained(self, topic: str, payload: str) -> None:
+        """A retained state of the hub's own (the main screens' voice): sent now if connected,
+        and again at every connect. Call it before `start` or on the hub's thread."""
+        self._retained[topic] = payload
+        if self._connected.is_set():
+            self.client.publish(topic, payload, qos=1, retain=True)
+
+    def publish_event(self, topic: str, payload: str) -> None:
+        """An event (a broadcast), QoS 1, not retained; on the hub's thread."""
+        self.client.publish(topic, payload, qos=1)
+        self.client.loop_write()
+
+    def every_loop(self, tick: Callable[[], None]) -> None:
+        """Run `tick()` on the hub's thread between two batches, about ten times a second,
+        while the broker is connected (scheduled work on the hub's clock); before `start`."""
+        self._every_loop.append(tick)
+
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:
         if reason.is_failure:
@@ -260,6 +287,8 @@ class RequestConsumer:
         if self.catalogue is not None:
             client.publish(topics.catalogue_state_topic(hall), self.catalogue.model_dump_json(),
                            qos=1, retain=True)
+        for topic, payload in self._retained.items():
+            client.publish(topic, payload, qos=1, retain=True)
         self._republish = True  # every screen gets the truth again
         self._connected.set()
         log.info("hub connected to %s:%s", self.settings.mqtt.host, self.settings.mqtt.port)

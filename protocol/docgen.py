@@ -21,20 +21,23 @@ from pydantic import BaseModel
 from protocol import topics
 from protocol.errors import ZH, ErrorCode
 from protocol.messages import (
+    EVENTS,
     MAX_PAYLOAD_BYTES,
     REPLIES,
     REQUESTS,
+    Broadcast,
     CatalogueState,
     DeviceStatus,
     HubStatus,
     QueueState,
+    VoiceSettings,
     WindowState,
 )
 from protocol.topics import DeviceClass
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
-STATES: tuple[type[BaseModel], ...] = (WindowState, QueueState, CatalogueState, HubStatus,
-                                       DeviceStatus)
+STATES: tuple[type[BaseModel], ...] = (WindowState, QueueState, CatalogueState, VoiceSettings,
+                                       HubStatus, DeviceStatus)
 QOS = 1  # every HallQ publish is QoS 1: at least once, made safe by request_id
 
 TITLE = "# HallQ MQTT protocol"
@@ -53,6 +56,9 @@ Every program of a hall talks through one MQTT broker (MQTT 3.1.1), in JSON (UTF
   not retained.
 - **States** are retained under `hall/{{hall_id}}/state/...`: a screen that (re)starts gets
   the truth from the broker at once.
+- **Events** go hub → the devices allowed them on `hall/{{hall_id}}/event/...`, QoS 1, not
+  retained: what happens once (a broadcast). Each carries an `id`, the same on a resend, so a
+  device acts on a redelivered event once.
 
 Every request carries a `request_id` (UUID) that the device makes once and reuses on every
 resend. The hub answers each request exactly once, and a replayed request gets the same
@@ -60,7 +66,8 @@ reply again and changes nothing. A device keeps each request in an on-disk outbo
 reply arrives, and resends what is unanswered after a reconnect or restart.
 """
 
-_FORMATS = {"uuid": "UUID", "date-time": "datetime (ISO 8601)", "date": "date (YYYY-MM-DD)"}
+_FORMATS = {"uuid": "UUID", "date-time": "datetime (ISO 8601)", "date": "date (YYYY-MM-DD)",
+            "time": "time (HH:MM:SS)"}
 _CONSTRAINTS = (
     ("pattern", "pattern"),
     ("minimum", "≥"),
@@ -80,6 +87,7 @@ def render() -> str:
     parts.append(_models_section("Requests", REQUESTS, _request_note))
     parts.append(_models_section("Replies", REPLIES, _reply_note))
     parts.append(_models_section("Retained states", STATES, lambda m: ""))
+    parts.append(_models_section("Events", EVENTS, lambda m: ""))
     parts.append(_models_section("Shared parts", _nested_models(), lambda m: ""))
     parts.append(_errors_section())
     parts.append(_acl_section())
@@ -110,6 +118,11 @@ def _topics_section() -> str:
                  _link(QueueState)])
     rows.append([_code(topics.catalogue_state_topic(hall)), "hub → all", str(QOS), "yes",
                  _link(CatalogueState)])
+    rows.append([_code(topics.voice_state_topic(hall)), "hub → all", str(QOS), "yes",
+                 _link(VoiceSettings)])
+    readers = ", ".join(c.value for c in topics.EVENT_READERS)
+    rows.append([_code(topics.broadcast_topic(hall)), f"hub → {readers}", str(QOS), "no",
+                 _link(Broadcast)])
     rows.append([_code(topics.hub_status_topic(hall)), "hub (its last will: broker) → all",
                  str(QOS), "yes", _link(HubStatus)])
     for sender in _senders():
@@ -120,6 +133,7 @@ def _topics_section() -> str:
         f"- hub: {_code(topics.requests_filter(hall))} and "
         f"{_code(topics.device_status_filter(hall))}",
         f"- each device: its reply topic and {_code(topics.states_filter(hall))}",
+        f"- {readers} also: {_code(topics.events_filter(hall))}",
     ]
     return "\n".join([
         "## Topics", "",
@@ -212,9 +226,9 @@ def _constraints_text(prop: dict[str, Any]) -> str:
 
 def _nested_models() -> list[type[BaseModel]]:
     """Models used inside messages that are not themselves sent, in first-use order."""
-    listed = {*REQUESTS, *REPLIES, *STATES}
+    listed = {*REQUESTS, *REPLIES, *STATES, *EVENTS}
     found: list[type[BaseModel]] = []
-    todo: list[type[BaseModel]] = [*REQUESTS, *REPLIES, *STATES]
+    todo: list[type[BaseModel]] = [*REQUESTS, *REPLIES, *STATES, *EVENTS]
     while todo:
         model = todo.pop(0)
         for field in model.model_fields.values():

@@ -4,7 +4,7 @@
 credentials, reconnect backoff). `DeviceLink` is what a kiosk, a caller or a
 display holds: it sends requests through the on-disk outbox, matches the hub's
 replies by `request_id`, resends what is unanswered, and hands retained hall
-state to the screen.
+state to the screen, and the hall's events (broadcasts) to a device allowed them.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from pydantic import ValidationError
 from protocol import topics
 from protocol.messages import (
     AnyReply,
+    Broadcast,
     CatalogueState,
     DeviceStatus,
     HubStatus,
     QueueState,
     Request,
+    VoiceSettings,
     WindowState,
     parse_reply,
 )
@@ -37,8 +39,10 @@ from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
 
-State = WindowState | QueueState | CatalogueState | HubStatus
+State = WindowState | QueueState | CatalogueState | HubStatus | VoiceSettings
 StateHandler = Callable[[State, bool], None]  # (state, live): live is False for retained replays
+Event = Broadcast
+EventHandler = Callable[[Event], None]
 ReplyHandler = Callable[[AnyReply], None]
 
 
@@ -114,10 +118,12 @@ class DeviceLink:
         *,
         on_state: StateHandler | None = None,
         on_late_reply: ReplyHandler | None = None,
+        on_event: EventHandler | None = None,
     ) -> None:
         self.settings = settings
         self.device_class = device_class
         self.on_state = on_state
+        self.on_event = on_event  # read only by a device class the broker lets read events
         self.on_late_reply = on_late_reply
         self.outbox = Outbox(settings.data_dir / f"{settings.device_id}.outbox.sqlite")
         self._reply_topic = topics.reply_topic(settings.hall_id, device_class, settings.device_id)
@@ -227,6 +233,8 @@ class DeviceLink:
             return
         client.subscribe(self._reply_topic, qos=1)
         client.subscribe(topics.states_filter(self.settings.hall_id), qos=1)
+        if self.device_class in topics.EVENT_READERS:
+            client.subscribe(topics.events_filter(self.settings.hall_id), qos=1)
         client.publish(self._status_topic, self.status.model_dump_json(), qos=1, retain=True)
         self._connected.set()
         for entry in self.outbox.pending():  # whatever waited while we were away
@@ -242,6 +250,9 @@ class DeviceLink:
         try:
             if msg.topic == self._reply_topic:
                 self._on_reply(parse_reply(bytes(msg.payload)))
+            elif msg.topic == topics.broadcast_topic(self.settings.hall_id):
+                if self.on_event is not None:
+                    self.on_event(Broadcast.model_validate_json(bytes(msg.payload)))
             elif self.on_state is not None and msg.payload:
                 state = self._parse_state(msg.topic, bytes(msg.payload))
                 if state is not None:
@@ -272,4 +283,6 @@ class DeviceLink:
             return CatalogueState.model_validate_json(payload)
         if topic == topics.hub_status_topic(hall):
             return HubStatus.model_validate_json(payload)
+        if topic == topics.voice_state_topic(hall):
+            return VoiceSettings.model_validate_json(payload)
         return None

@@ -8,7 +8,7 @@ truth from the broker at once.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
@@ -482,6 +482,51 @@ class HubStatus(Message):
     """Retained: whether the hub is up (the broker publishes 'offline' as its last will)."""
 
     status: Literal["online", "offline"]
+
+
+class QuietSpan(Message):
+    """A span of the hall's day [start, end) in which the main screen says nothing (calls and
+    broadcasts are still shown); it may pass midnight (22:00–07:00)."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietSpan:
+        if self.start == self.end:
+            raise ValueError(f"quiet hours {self.start}–{self.end} are empty")
+        return self
+
+
+class VoiceSettings(Message):
+    """Retained: how the main screen says calls, as the hall's managers set it (叫号与广播).
+
+    A field left null is the screen's own setting (HALLQ_DISPLAY_*), so a screen keeps its
+    own until the hub says otherwise, and gets its own back when managers reset. Quiet hours
+    are read on the hub's clock: the time of the call (its window state's `updated_at`) or
+    of the broadcast (`at`), in the hall's zone.
+    """
+
+    repeat: int | None = Field(None, ge=1, le=3)  # how many times a call is said
+    chime: bool | None = None  # a 叮咚 before each call and broadcast
+    quiet_hours: list[QuietSpan] | None = Field(None, max_length=6)  # []: never quiet
+    updated_at: datetime
+
+
+MAX_BROADCAST_CHARS = 80  # what the main screen's broadcast strip shows on two lines
+
+
+class Broadcast(Message):
+    """Event (not retained): a hall announcement (广播, 温馨提示) the main screen shows and says
+    once, between calls, never cutting one. `id` is the same on every resend, so a screen
+    says a redelivered broadcast once. Only the hall's text: never a name."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    text: str = Field(min_length=1, max_length=MAX_BROADCAST_CHARS, pattern=r"^[^\x00-\x1f]+$")
+    at: datetime  # when the hub sent it, on its clock (hall zone)
+
+
+EVENTS: tuple[type[Message], ...] = (Broadcast,)
 
 
 # ---------------------------------------------------------------- replies

@@ -66,6 +66,25 @@ def catalogue_state_topic(hall_id: str) -> str:
     return f"{ROOT}/{hall_id}/state/catalogue"
 
 
+def voice_state_topic(hall_id: str) -> str:
+    """Retained: how the main screen says calls (repeat, chime, quiet hours), as managers set it."""
+    return f"{ROOT}/{hall_id}/state/voice"
+
+
+def broadcast_topic(hall_id: str) -> str:
+    """A hall announcement (广播) to show and say now; an event, not retained."""
+    return f"{ROOT}/{hall_id}/event/broadcast"
+
+
+def events_filter(hall_id: str) -> str:
+    """Subscription to every event of a hall (only EVENT_READERS may read them)."""
+    return f"{ROOT}/{hall_id}/event/#"
+
+
+# Who may read the hall's events: the main screen speaks the hall's broadcasts.
+EVENT_READERS: tuple[DeviceClass, ...] = (DeviceClass.DISPLAY,)
+
+
 def device_status_topic(hall_id: str, device_class: DeviceClass, device_id: str) -> str:
     """Retained status a device publishes about itself (online, printer); will: offline."""
     return f"{ROOT}/{hall_id}/{device_class.value}/{device_id}/status"
@@ -127,6 +146,7 @@ def broker_acl() -> str:
 
     `%u` is the username (the device class) and `%c` the client id (the device
     id), so a kiosk cannot publish a caller request nor speak for another kiosk.
+    Every device reads the hall's retained states; only EVENT_READERS read its events.
     Everything is denied unless a line below allows it.
     """
     lines = [
@@ -141,4 +161,6 @@ def broker_acl() -> str:
     for reader in (DeviceClass.KIOSK, DeviceClass.CALLER, DeviceClass.DISPLAY,
                    DeviceClass.GUIDE):
         lines += ["", f"user {reader.value}", f"topic read {ROOT}/+/state/#"]
+        if reader in EVENT_READERS:
+            lines.append(f"topic read {ROOT}/+/event/#")
     return "\n".join(lines) + "\n"

@@ -47,6 +47,9 @@ ACTION_ZH = {
     "hours.set": "修改取号时间", "hours.follow": "取消单独取号时间",
     "hours.reset": "取号时间恢复目录文件",
     "device.add": "登记设备", "device.edit": "修改设备", "device.remove": "删除设备",
+    "voice.set": "修改叫号播报", "voice.reset": "叫号播报恢复大屏设置",
+    "broadcast.add": "添加广播", "broadcast.edit": "修改广播", "broadcast.delete": "删除广播",
+    "broadcast.play": "立即播放广播",
 }
 
 
@@ -173,7 +176,8 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "workday": "工作日", "weekend": "双休日", "holiday": "法定节假日",
             "own_hours": "单独设置取号时间",
             "device_name": "设备名称", "device_class": "设备类型", "location": "安装位置",
-            "note": "备注"}
+            "note": "备注", "repeat": "播报次数", "chime": "提示音", "quiet_hours": "静音时段",
+            "text": "广播内容", "times": "播放时间"}
 DAY_KINDS = ("workday", "weekend", "holiday")  # hours: an empty list is a day without tickets
 
 

@@ -64,6 +64,7 @@ MENU: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("/hours", "办公时间", ALL_ROLES),
     ("/staff", "人员与岗位", ("admin", "manager", "viewer")),
     ("/devices", "设备管理", ALL_ROLES),
+    ("/announce", "叫号与广播", ("admin", "manager", "viewer")),
     ("/settings", "设置", ("admin", "manager")),
     ("/audit", "操作日志", ("admin", "manager")),
     ("/accounts", "账号管理", ("admin",)),

@@ -4,12 +4,13 @@ test_hall_screen_app.py runs it against a real broker and hub:
 
     python -m tests.caller_display.hall_screen_driver OUT_DIR   (settings from HALLQ_DISPLAY_*)
 
-Lines "@ready", "@burst", "@pause" and "@stop-hub" on stdout ask the test to act (the
-windows call and pause through the hub); the driver then waits for what the screen must
-show. It reads the screen as a person would (the labels drawn, with their sizes), keeps
-when each call was highlighted, saves screenshots as OUT_DIR/<name>.png, and writes
-OUT_DIR/report.json. Last, it fills the screen with a made-up busy hall (40 windows, 30
-services) and checks that no text is cut off or overlaps another.
+Lines "@ready", "@burst", "@pause", "@broadcast" and "@stop-hub" on stdout ask the test to
+act (the windows call and pause through the hub, a manager plays a broadcast); the driver
+then waits for what the screen must show. It reads the screen as a person would (the
+labels drawn, with their sizes), keeps when each call was highlighted, saves screenshots
+as OUT_DIR/<name>.png, and writes OUT_DIR/report.json. Last, it fills the screen with a
+made-up busy hall (40 windows, 30 services) and checks that no text is cut off or overlaps
+another.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ class Driver(ScreenDriver):
             "texts": self.texts(), "band": self.band(), "at_s": self.now(),
             "sizes": {w.text: float(w.font_size) for w in self.labels()}, **extra,
         }
+
+    def strip_fits(self, text: str) -> dict[str, Any]:
+        """Whether the broadcast's lines fit in their strip, and how many lines it takes."""
+        [label] = [w for w in self.labels() if w.text == text]
+        view = self.app.view
+        box = view.broadcast_box if view is not None else None
+        return {"lines": round(label.texture_size[1] / (label.font_size * 1.15)),
+                "fits": box is not None and label.texture_size[1] <= box.height
+                and label.texture_size[0] <= label.width + 1,
+                "size": float(label.font_size)}
 
     def layout_faults(self) -> list[str]:
         """Texts cut off (larger than their box), outside the window, or over another."""
@@ -123,6 +134,20 @@ class Driver(ScreenDriver):
         yield lambda: announcer.wait_idle(0)
         self.report["announced"] = {"played": announcer.stats.played,
                                     "failed": announcer.stats.failed}
+
+        self.ask("broadcast")  # a manager plays the longest broadcast there may be
+        broadcasts = screen.broadcasts
+        yield lambda: broadcasts.current is not None
+        text = broadcasts.current.text if broadcasts.current else ""
+        yield lambda: self.sees(text)
+        yield from self.shot("main-screen-broadcast")
+        self.record("broadcast", strip=self.strip_fits(text))
+        voice = self.hall.broadcast_voice
+        assert voice is not None
+        yield lambda: voice.wait_idle(0) and announcer.wait_idle(0)
+        self.report["broadcast_said"] = announcer.stats.broadcasts
+        yield lambda: not self.sees(text)  # gone after broadcast_show_s
+        self.record("broadcast_gone")
 
         self.ask("stop-hub")
         yield lambda: screen.hub_online is False and self.sees(OFFLINE)

@@ -29,7 +29,7 @@ from hub.app import Hub
 from hub.settings import HubSettings
 from protocol.messages import CaseFinished, TicketCalled, WindowChanged
 from protocol.topics import DeviceClass
-from screen_ui.colours import ALERT, BRAND_DARK, GO, WHITE
+from screen_ui.colours import ALERT, BRAND, BRAND_DARK, GO, WHITE
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually
@@ -42,6 +42,9 @@ FRAME_JITTER_S = 0.25  # how late a frame may come under load (Xvfb, software GL
 # A service each window serves (shipped catalogue), and how many tickets the kiosk issues.
 TICKETS = {5: ("GA_HJQY", 3), 1: ("RS_SBKSL", 2), 3: ("SC_GTDJ", 2), 7: ("BDC_ZYDJ", 2),
            9: ("SW_FPLY", 2)}
+# The longest a broadcast may be (80 characters): on two lines of the strip.
+BROADCAST = ("各位办事群众：本中心实行午间不休息、延时服务制度，请有序取号、耐心等候叫号；"
+             "如有疑问请到一楼导办台咨询，投诉请拨打12345，衷心感谢您的理解、配合与大力支持！")
 
 
 def display_env(broker: Broker, hub_settings: HubSettings, tmp_path: Path) -> dict[str, str]:
@@ -52,6 +55,7 @@ def display_env(broker: Broker, hub_settings: HubSettings, tmp_path: Path) -> di
         "WAV_DIR": str(tmp_path / "wav"), "CLIPS_DIR": str(tmp_path / "voice"),
         "HIGHLIGHT_S": str(HIGHLIGHT_S), "MIN_HIGHLIGHT_S": str(MIN_HIGHLIGHT_S),
         "MAX_QUEUED": "10",  # the burst of four goes through the band whole
+        "BROADCAST_SHOW_S": "5",
     })
 
 
@@ -83,14 +87,16 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
                 assert isinstance(windows[n].finish(), CaseFinished)
             assert isinstance(windows[5].pause("业务咨询"), WindowChanged)
             assert isinstance(windows[7].step_away("A"), WindowChanged)
+        elif event == "broadcast":
+            hub.voice.play_now(BROADCAST, "zhang")
         elif event == "stop-hub":
             hub.stop()
 
     shutil.rmtree(OUT, ignore_errors=True)  # a stale screenshot must not pass for today's
     report = run_driver("tests.caller_display.hall_screen_driver", OUT,
                         display_env(broker, hub_settings, tmp_path), tmp_path / "driver.log",
-                        {e: functools.partial(act, e) for e in ("ready", "burst", "pause",
-                                                                 "stop-hub")}, TIMEOUT_S)
+                        {e: functools.partial(act, e) for e in (
+                            "ready", "burst", "pause", "broadcast", "stop-hub")}, TIMEOUT_S)
     steps = report["steps"]
 
     # Before any state, then the hall's name, the complaint line, a notice; no call yet.
@@ -131,6 +137,15 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
     paused = steps["paused"]["texts"]
     assert "5号窗口 暂停服务　　7号窗口 暂停服务" in paused
 
+    # A broadcast: on its strip under the title, its 80 characters on two lines, said once
+    # after the calls; gone after a while.
+    assert len(BROADCAST) == 80
+    shown = steps["broadcast"]
+    assert BROADCAST in shown["texts"] and shown["strip"]["fits"], shown["strip"]
+    assert shown["strip"]["lines"] == 2 and shown["strip"]["size"] >= 40
+    assert report["broadcast_said"] == 1
+    assert BROADCAST not in steps["broadcast_gone"]["texts"]
+
     # Never a name: the staff card of window 5 does not reach the main screen.
     state = windows[5].state
     assert state is not None and state.staff is not None
@@ -142,10 +157,10 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
     assert OFFLINE in offline
     assert "A001" in offline and "5号窗口 暂停服务　　7号窗口 暂停服务" in offline
 
-    # Each call said once, into a WAV file.
+    # Each call said once, into a WAV file, then the broadcast.
     assert report["announced"] == {"played": len(calls), "failed": 0}
     wavs = sorted((tmp_path / "wav").glob("*.wav"))
-    assert len(wavs) == len(calls)
+    assert len(wavs) == len(calls) + 1
     for path in wavs:
         with wave.open(str(path)) as w:
             assert w.getnframes() / w.getframerate() > 2  # a chime and the call, twice
@@ -158,13 +173,15 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
 
     # What the screenshots show, by colour: the title bar 政务蓝; the band red while a call is
     # new; offline, the red banner over a calm (white) band.
-    calls_png, offline_png = (Image.open(OUT / f"main-screen-{name}.png").convert("RGB")
-                              for name in ("calls", "offline"))
+    calls_png, offline_png, broadcast_png = (
+        Image.open(OUT / f"main-screen-{name}.png").convert("RGB")
+        for name in ("calls", "offline", "broadcast"))
     assert calls_png.size == (1920, 1080)
     assert is_colour(calls_png.getpixel((30, 40)), BRAND_DARK)  # title bar
     assert is_colour(calls_png.getpixel((30, 150)), GO)  # the band, left of its text
     assert is_colour(offline_png.getpixel((30, 120)), ALERT)  # the banner
     assert is_colour(offline_png.getpixel((30, 250)), WHITE)  # the band, calm
+    assert is_colour(broadcast_png.getpixel((10, 150)), BRAND)  # the broadcast's strip
     assert (OUT / "main-screen-busy.png").is_file()
 
 

@@ -16,7 +16,7 @@ from tests.hub.test_weekly_ranking import FIXTURE_WEEK
 
 PAGES = ["/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
          "/ranking/2026-11-23.xlsx", "/audit", "/audit.xlsx", "/accounts", "/settings", "/desk",
-         "/items", "/staff", "/hours", "/devices"]
+         "/items", "/staff", "/hours", "/devices", "/announce"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": set(PAGES) - {"/accounts"},
@@ -24,7 +24,7 @@ ALLOWED = {
                    "/ranking/2026-11-23.xlsx", "/items", "/hours", "/devices"},
     "guide": {"/", "/appointments", "/desk", "/hours", "/devices"},
     "viewer": {"/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
-               "/ranking/2026-11-23.xlsx", "/items", "/staff", "/hours", "/devices"},
+               "/ranking/2026-11-23.xlsx", "/items", "/staff", "/hours", "/devices", "/announce"},
 }
 
 

@@ -27,6 +27,9 @@ def test_no_page_is_wider_than_the_screen(hub: Hub, browser: Browser, width: int
     with hub.engine.begin() as conn:
         write_cases(conn, FIXTURE_WEEK)
     make_account(hub.engine, "zhang", "admin")
+    hub.voice.add("各位办事群众：本中心实行午间不休息、延时服务制度，请有序取号、耐心等候叫号；"
+                  "如有疑问请到一楼导办台咨询，投诉请拨打12345，衷心感谢您的理解、配合与支持！",
+                  "11:50 16:50", "zhang")  # the longest a broadcast may be, in its list
     base = hub.dashboard_url.rstrip("/")
     page = browser.new_page(viewport={"width": width, "height": height})
     sign_in(page, base + "/", "zhang")
