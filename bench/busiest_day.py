@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -86,13 +87,31 @@ def city_catalogue(folder: Path, windows: int) -> tuple[Path, list[tuple[int, st
     return path, posts[:windows]
 
 
-def proc_figures(pid: int) -> tuple[float, int]:
-    """(CPU seconds so far, RSS in kB) of a process."""
+def served(catalogue: Path, posts: list[tuple[int, str]]) -> list[str]:
+    """The items (not 一件事) the staffed windows serve: what the kiosks issue."""
+    staffed = {w for w, _ in posts}
+    loaded = load_catalogue(catalogue)
+    items = {s.code for s in loaded.services}
+    return sorted({c for w in loaded.windows if w.number in staffed for c in w.services}
+                  & items)
+
+
+def proc_figures(pid: int) -> tuple[float, int, int]:
+    """(CPU seconds so far, RSS in kB, open files) of a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text()
                .splitlines() if line.startswith("VmRSS:"))
-    return cpu, rss
+    return cpu, rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@dataclass
+class Sample:
+    at_s: float  # since the start
+    hub_cpu: float  # share of one core over the last interval
+    hub_rss_kb: int
+    hub_files: int
+    broker_cpu: float
 
 
 class Timings:
@@ -112,6 +131,129 @@ class Timings:
         return reply
 
 
+class Day:
+    """Kiosks issuing `tickets` evenly over `seconds`, windows serving them all; the hub's
+    and the broker's figures sampled every `sample_s`."""
+
+    def __init__(self, hall: BenchHall, posts: list[tuple[int, str]], items: list[str], *,
+                 tickets: int, seconds: float, kiosks: int, seed: int,
+                 sample_s: float = 1.0) -> None:
+        self.hall, self.posts, self.items = hall, posts, items
+        self.tickets, self.seconds, self.sample_s = tickets, seconds, sample_s
+        self.rng = random.Random(seed)
+        self.timings = Timings()
+        self.kiosks = [hall.link(DeviceClass.KIOSK, f"kiosk-{i}") for i in range(kiosks)]
+        self.callers = [hall.link(DeviceClass.CALLER, f"caller-{w}") for w, _ in posts]
+        for (window, staff), link in zip(posts, self.callers, strict=True):
+            for request in (SignIn(request_id=uuid4(), window=window, staff_no=staff,
+                                   pin=PIN), OpenWindow(request_id=uuid4(), window=window)):
+                assert isinstance(link.send(request).wait(20), WindowChanged)
+        self.issued_all = threading.Event()
+        self.finished = 0
+        self.reviewed = 0
+        self.lock = threading.Lock()
+        self.samples: list[Sample] = []
+        self.issuing_s = self.total_s = 0.0
+
+    def kiosk_loop(self, link: DeviceLink, n: int, rng: random.Random) -> None:
+        gap = self.seconds * len(self.kiosks) / self.tickets
+        next_at = time.perf_counter() + rng.uniform(0, gap)
+        for _ in range(n):
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+            next_at += gap
+            reply = self.timings.ask(link, "issue", IssueTicket(
+                request_id=uuid4(), service=rng.choice(self.items)))
+            if isinstance(reply, TicketIssued):
+                self.timings.ask(link, "confirm", ConfirmTicket(
+                    request_id=uuid4(), ticket_id=reply.ticket.id, how="printed"))
+
+    def window_loop(self, link: DeviceLink, window: int, rng: random.Random) -> None:
+        while True:
+            called = self.timings.ask(link, "call", CallNext(request_id=uuid4(), window=window))
+            if not isinstance(called, TicketCalled):
+                with self.lock:
+                    if self.issued_all.is_set() and self.finished >= self.tickets:
+                        return
+                time.sleep(0.3)
+                continue
+            time.sleep(rng.uniform(0.2, 1.2))
+            done = self.timings.ask(link, "finish", FinishCase(
+                request_id=uuid4(), window=window, ticket_id=called.ticket.id))
+            assert isinstance(done, CaseFinished), done
+            with self.lock:
+                self.finished += 1
+            if rng.random() < REVIEWED:
+                got = self.timings.ask(link, "review", SubmitReview(
+                    request_id=uuid4(), window=window, case_id=done.case.id,
+                    grade=rng.choices(("very_satisfied", "satisfied", "basic"),
+                                      (0.75, 0.2, 0.05))[0]))
+                if isinstance(got, ReviewRecorded):
+                    with self.lock:
+                        self.reviewed += 1
+
+    def sampler(self, stop: threading.Event, t0: float) -> None:
+        assert self.hall.hub.proc is not None and self.hall.broker.proc is not None
+        hub, broker = self.hall.hub.proc.pid, self.hall.broker.proc.pid
+        last = (time.perf_counter(), proc_figures(hub)[0], proc_figures(broker)[0])
+        while not stop.wait(self.sample_s):
+            now, (hub_cpu, rss, files), broker_cpu = (
+                time.perf_counter(), proc_figures(hub), proc_figures(broker)[0])
+            wall = now - last[0]
+            self.samples.append(Sample(now - t0, (hub_cpu - last[1]) / wall, rss, files,
+                                       (broker_cpu - last[2]) / wall))
+            last = (now, hub_cpu, broker_cpu)
+
+    def play(self) -> None:
+        n = len(self.kiosks)
+        per_kiosk = [self.tickets // n + (i < self.tickets % n) for i in range(n)]
+        stop_sampling = threading.Event()
+        t0 = time.perf_counter()
+        threading.Thread(target=self.sampler, args=(stop_sampling, t0), daemon=True).start()
+        workers = [threading.Thread(target=self.kiosk_loop,
+                                    args=(k, c, random.Random(self.rng.random())))
+                   for k, c in zip(self.kiosks, per_kiosk, strict=True)]
+        windows = [threading.Thread(target=self.window_loop,
+                                    args=(link, w, random.Random(self.rng.random())))
+                   for link, (w, _) in zip(self.callers, self.posts, strict=True)]
+        for t in workers + windows:
+            t.start()
+        for t in workers:
+            t.join()
+        self.issuing_s = time.perf_counter() - t0
+        self.issued_all.set()
+        for t in windows:
+            t.join()
+        self.total_s = time.perf_counter() - t0
+        stop_sampling.set()
+
+    def check(self) -> None:
+        """Print the figures and check the end: every ticket finished once, one review per
+        reviewed case, no error reply but "nothing to call"."""
+        for kind in ("issue", "confirm", "call", "finish", "review"):
+            report(kind, self.timings.ms[kind])
+        cpu = [s.hub_cpu for s in self.samples]
+        rss = [s.hub_rss_kb for s in self.samples]
+        print(f"hub CPU: mean {statistics.mean(cpu):.0%} of a core, max {max(cpu):.0%}; "
+              f"RSS {min(rss) / 1024:.0f}-{max(rss) / 1024:.0f} MB; open files "
+              f"{min(s.hub_files for s in self.samples)}-"
+              f"{max(s.hub_files for s in self.samples)}; broker CPU mean "
+              f"{statistics.mean(s.broker_cpu for s in self.samples):.0%}")
+        errors = {k: v for k, v in self.timings.errors.items() if not k.startswith("call:")}
+        print(f"error replies: {dict(self.timings.errors)}")
+        db = sqlite3.connect(self.hall.db)
+        states = dict(db.execute("SELECT status, count(*) FROM tickets GROUP BY status"))
+        reviews = db.execute("SELECT count(*), count(DISTINCT case_id) FROM reviews").fetchone()
+        db.close()
+        print(f"tickets by status: {states}; reviews {reviews[0]} on {reviews[1]} cases")
+        assert states == {"finished": self.tickets}, states
+        assert reviews[0] == reviews[1] == self.reviewed, "one review per reviewed case"
+        assert not errors, errors
+
+    def close(self) -> None:
+        for link in self.kiosks + self.callers:
+            link.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=3000)
@@ -120,117 +262,19 @@ def main() -> None:
     parser.add_argument("--kiosks", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         catalogue, posts = city_catalogue(Path(tmp), args.windows)
-        items = [s.code for s in load_catalogue(catalogue).services]
+        items = served(catalogue, posts)
         with bench_hall(catalogue=catalogue) as hall:
-            run(hall, posts, items, args, rng)
-
-
-def run(hall: BenchHall, posts: list[tuple[int, str]], items: list[str],
-        args: argparse.Namespace, rng: random.Random) -> None:
-    timings = Timings()
-    kiosks = [hall.link(DeviceClass.KIOSK, f"kiosk-{i}") for i in range(args.kiosks)]
-    callers = [hall.link(DeviceClass.CALLER, f"caller-{w}") for w, _ in posts]
-    for (window, staff), link in zip(posts, callers, strict=True):
-        for request in (SignIn(request_id=uuid4(), window=window, staff_no=staff, pin=PIN),
-                        OpenWindow(request_id=uuid4(), window=window)):
-            assert isinstance(link.send(request).wait(20), WindowChanged)
-    assert hall.hub.proc is not None
-    hub_pid, broker_pid = hall.hub.proc.pid, hall.broker.proc.pid  # type: ignore[union-attr]
-    issued_all = threading.Event()
-    finished = [0]
-    reviewed = [0]
-    count_lock = threading.Lock()
-    samples: list[tuple[float, int, float]] = []  # (hub CPU share, hub RSS kB, broker CPU)
-
-    def kiosk_loop(link: DeviceLink, n: int, krng: random.Random) -> None:
-        gap = args.seconds * args.kiosks / args.tickets
-        next_at = time.perf_counter() + krng.uniform(0, gap)
-        for _ in range(n):
-            time.sleep(max(0.0, next_at - time.perf_counter()))
-            next_at += gap
-            reply = timings.ask(link, "issue", IssueTicket(request_id=uuid4(),
-                                                            service=krng.choice(items)))
-            if isinstance(reply, TicketIssued):
-                timings.ask(link, "confirm", ConfirmTicket(
-                    request_id=uuid4(), ticket_id=reply.ticket.id, how="printed"))
-
-    def window_loop(link: DeviceLink, window: int, wrng: random.Random) -> None:
-        while True:
-            called = timings.ask(link, "call", CallNext(request_id=uuid4(), window=window))
-            if not isinstance(called, TicketCalled):
-                with count_lock:
-                    if issued_all.is_set() and finished[0] >= args.tickets:
-                        return
-                time.sleep(0.3)
-                continue
-            time.sleep(wrng.uniform(0.2, 1.2))
-            done = timings.ask(link, "finish", FinishCase(
-                request_id=uuid4(), window=window, ticket_id=called.ticket.id))
-            assert isinstance(done, CaseFinished), done
-            with count_lock:
-                finished[0] += 1
-            if wrng.random() < REVIEWED:
-                got = timings.ask(link, "review", SubmitReview(
-                    request_id=uuid4(), window=window, case_id=done.case.id,
-                    grade=wrng.choices(("very_satisfied", "satisfied", "basic"),
-                                       (0.75, 0.2, 0.05))[0]))
-                if isinstance(got, ReviewRecorded):
-                    with count_lock:
-                        reviewed[0] += 1
-
-    def sampler(stop: threading.Event) -> None:
-        last = (time.perf_counter(), proc_figures(hub_pid)[0], proc_figures(broker_pid)[0])
-        while not stop.wait(1.0):
-            now, (hub_cpu, hub_rss), (broker_cpu, _) = (
-                time.perf_counter(), proc_figures(hub_pid), proc_figures(broker_pid))
-            wall = now - last[0]
-            samples.append(((hub_cpu - last[1]) / wall, hub_rss, (broker_cpu - last[2]) / wall))
-            last = (now, hub_cpu, broker_cpu)
-
-    per_kiosk = [args.tickets // args.kiosks + (i < args.tickets % args.kiosks)
-                 for i in range(args.kiosks)]
-    stop_sampling = threading.Event()
-    threading.Thread(target=sampler, args=(stop_sampling,), daemon=True).start()
-    t0 = time.perf_counter()
-    workers = [threading.Thread(target=kiosk_loop, args=(k, n, random.Random(rng.random())))
-               for k, n in zip(kiosks, per_kiosk, strict=True)]
-    windows = [threading.Thread(target=window_loop, args=(c, w, random.Random(rng.random())))
-               for c, (w, _) in zip(callers, posts, strict=True)]
-    for t in workers + windows:
-        t.start()
-    for t in workers:
-        t.join()
-    issuing_s = time.perf_counter() - t0
-    issued_all.set()
-    for t in windows:
-        t.join()
-    total_s = time.perf_counter() - t0
-    stop_sampling.set()
-
-    print(f"{args.tickets} tickets from {args.kiosks} kiosks in {issuing_s:.1f} s "
-          f"(target {args.seconds:.0f} s); {args.windows} windows finished them all in "
-          f"{total_s:.1f} s; {reviewed[0]} reviews ({reviewed[0] / args.tickets:.0%} of cases)")
-    for kind in ("issue", "confirm", "call", "finish", "review"):
-        report(kind, timings.ms[kind])
-    cpu = [s[0] for s in samples]
-    rss = [s[1] for s in samples]
-    print(f"hub CPU: mean {statistics.mean(cpu):.0%} of a core, max {max(cpu):.0%}; "
-          f"RSS {min(rss) / 1024:.0f}-{max(rss) / 1024:.0f} MB; "
-          f"broker CPU mean {statistics.mean(s[2] for s in samples):.0%}")
-    errors = {k: v for k, v in timings.errors.items() if not k.startswith("call:")}
-    print(f"error replies: {dict(timings.errors)}")
-    db = sqlite3.connect(hall.db)
-    states = dict(db.execute("SELECT status, count(*) FROM tickets GROUP BY status"))
-    reviews = db.execute("SELECT count(*), count(DISTINCT case_id) FROM reviews").fetchone()
-    print(f"tickets by status: {states}; reviews {reviews[0]} on {reviews[1]} cases")
-    assert states == {"finished": args.tickets}, states
-    assert reviews[0] == reviews[1] == reviewed[0], "one review per reviewed case"
-    assert not errors, errors
-    for link in kiosks + callers:
-        link.stop()
+            day = Day(hall, posts, items, tickets=args.tickets, seconds=args.seconds,
+                      kiosks=args.kiosks, seed=args.seed)
+            day.play()
+            print(f"{args.tickets} tickets from {args.kiosks} kiosks in {day.issuing_s:.1f} s "
+                  f"(target {args.seconds:.0f} s); {args.windows} windows finished them all in "
+                  f"{day.total_s:.1f} s; {day.reviewed} reviews "
+                  f"({day.reviewed / args.tickets:.0%} of cases)")
+            day.check()
+            day.close()
 
 
 if __name__ == "__main__":
