@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from hub.state_feed import StateFeed
 from hub.web.auth import Auth
@@ -33,6 +34,15 @@ ERRORS_ZH = {404: "没有这个页面，请从菜单进入", 405: "不能这样�
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
+class RowNumber(IntegerConverter):
+    """`<int:…>` in every route: at most what the database stores (32 bits), so a huge
+    number in an address is a 404 like any unknown one, not a database error (tests/fuzz)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def create_web_app(feed: StateFeed, auth: Auth, *, hall_name: str,
                    keepalive_s: float = KEEPALIVE_S, away_limit_minutes: int = 3,
                    alert_wait_minutes: int = 30, alert_queue_length: int = 20,
@@ -48,6 +58,7 @@ def create_web_app(feed: StateFeed, auth: Auth, *, hall_name: str,
     周通报, …), each view with the roles it allows (hub/web/auth.py).
     """
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowNumber
     for blueprint in (settings, *public, *pages):
         if blueprint is not None:
             app.register_blueprint(blueprint)
