@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 
 from hub.db.engine import make_engine
 from hub.db.schema import metadata
+from hub.settings import HubSettings
 
 config = context.config
 
 
 def url() -> str:
-    """`alembic -x url=postgresql+psycopg://…`, else HALLQ_HUB_DB_URL (the hub's own
-    setting), else alembic.ini's sqlalchemy.url (a scratch SQLite file for developers)."""
-    return (context.get_x_argument(as_dictionary=True).get("url")
-            or os.environ.get("HALLQ_HUB_DB_URL")
-            or config.get_main_option("sqlalchemy.url") or "")
+    """`alembic -x url=postgresql+psycopg://…`, else the hub's own setting when it is set
+    (HALLQ_HUB_DB_URL), else alembic.ini's sqlalchemy.url (a scratch SQLite file for
+    developers)."""
+    given = context.get_x_argument(as_dictionary=True).get("url")
+    if given:
+        return str(given)
+    hub = HubSettings()
+    if "db_url" in hub.model_fields_set:
+        return hub.db_url
+    return config.get_main_option("sqlalchemy.url") or ""
 
 
 def run() -> None:
