@@ -18,7 +18,8 @@ both: the browser tests (tests/hub/*_browser.py: the pages' behaviour in Chromiu
 data the non-browser page tests already check on both), the devices' and screens' tests
 and the pure unit tests (no database), and the other end-to-end and fault tests (the
 devices' protocol over MQTT; the hub under them is the same code the tests above run on
-both). That keeps PostgreSQL's share of the suite to about three minutes on two cores.
+both), and tests marked `sqlite_only` (of SQLite itself: its file, its backups).
+That keeps PostgreSQL's share of the suite to about three minutes on two cores.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def runs_on_both(definition: pytest.Item) -> bool:
-    """tests/hub/ but its browser tests, and tests marked `databases` (the docstring)."""
+    """tests/hub/ but its browser tests and tests marked `sqlite_only`, and tests marked
+    `databases` (the docstring)."""
+    if definition.get_closest_marker("sqlite_only") is not None:
+        return False
     if definition.get_closest_marker("databases") is not None:
         return True
     path = definition.path
