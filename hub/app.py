@@ -7,12 +7,21 @@ import signal
 import threading
 from dataclasses import replace
 
-from hub import hall_state, public_info, ticket_links
+from hub import (
+    appointment_codes,
+    hall_hours,
+    hall_state,
+    identity,
+    item_setup,
+    public_info,
+    ticket_links,
+)
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import dispose, make_engine, migrate
+from hub.device_watch import DeviceWatch
 from hub.forwarder import Forwarder
 from hub.hall_keys import hall_key
 from hub.handlers.reviews import review_on_phone
@@ -27,7 +36,9 @@ from hub.web.appointments_page import appointments_page
 from hub.web.auth import Auth
 from hub.web.booking_pages import BookingPages
 from hub.web.desk_page import desk_page
+from hub.web.devices_page import devices_page
 from hub.web.history_page import history_page
+from hub.web.hours_page import hours_page
 from hub.web.items_page import items_page
 from hub.web.ranking_page import ranking_page
 from hub.web.reviews_page import reviews_page
@@ -41,6 +52,9 @@ from hub.work_calendar import WorkCalendar
 from protocol.messages import Grade
 
 log = logging.getLogger(__name__)
+# The hall's secret keys (hub/hall_keys.py), one per purpose.
+KEY_PURPOSES = (appointment_codes.KEY_NAME, identity.KEY_NAME, ticket_links.KEY_NAME,
+                "web_session")
 
 NOT_FOR_PHONES = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}  # loopback or unspecified
 
@@ -59,8 +73,12 @@ class Hub:
         migrate(self.engine)
         with self.engine.begin() as conn:
             sync_catalogue(conn, self.catalogue, self.clock.now())
+            for purpose in KEY_PURPOSES:  # made now, so no page makes one on a GET later
+                hall_key(conn, purpose, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
+            caps = item_setup.read_caps(conn)
+            managed_hours = hall_hours.read(conn)
             shown = public_info.read(conn, public_info.PublicInfo(
                 self.catalogue.complaint_phone, tuple(self.catalogue.notices)))
             catalogue_state = hall_state.catalogue_state(
@@ -70,11 +88,17 @@ class Hub:
         for year in self.calendar.unknown_years(self.clock.service_day()):
             log.warning("the holidays of %s are not known yet: enter them as calendar overrides "
                         "(working days count Monday-Friday until then)", year)
-        self.feed = StateFeed()
-        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix)
+        self.feed = StateFeed(today=self.clock.service_day)
+        if managed_hours:
+            log.info("issuing hours set by managers, in place of the catalogue's: %s (/hours "
+                     "hands them back to the file)", ", ".join(
+                         hall_hours.owner_id(o) for o in sorted(managed_hours)))
+        self.issuing = IssuingRules(self.catalogue, self.calendar, matrix,
+                                    hall_hours.plan(self.catalogue, managed_hours), caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
-                                        self.calendar, self.issuing, catalogue_state,
-                                        self.feed.update_device)
+                                        self.calendar, self.issuing, catalogue_state)
+        self.devices = DeviceWatch(self.engine, self.feed, self.clock, self.consumer.run)
+        self.consumer.on_device = self.devices.on_status
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
                                  self.issuing, self.clock)
         ticket_key = ticket_links.load_key(self.engine, self.clock.now())
@@ -107,6 +131,8 @@ class Hub:
                    settings_pages(self.live, hall_name),
                    staff_page(self.live, hall_name),
                    items_page(self.live, hall_name),
+                   hours_page(self.live, hall_name),
+                   devices_page(self.devices, hall_name),
                    desk_page(self.consumer.run, lambda: self.consumer.ctx, self.catalogue,
                              hall_name)])
         self.http = WebServer(self.web, settings.http_host, settings.http_port)
@@ -161,6 +187,7 @@ class Hub:
         if self.forwarder is not None:
             self.forwarder.stop()
         self.consumer.stop()
+        self.devices.close()
         self.http.stop()
         self.ticket_pages.close()
         dispose(self.engine)

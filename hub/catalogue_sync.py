@@ -13,8 +13,10 @@ from hub.db.schema import services, staff, window_services, windows
 log = logging.getLogger(__name__)
 
 
-# What a manager may change of an item on the dashboard; the file no longer decides them then.
+# What a manager may change of an item on the dashboard; the file no longer decides them then:
+# its 一次性告知 (hub/item_guides.py) and its name, ticket letter and cap (hub/item_setup.py).
 MANAGED_ITEM_FIELDS = ("conditions", "materials", "legal_days", "promised_days", "fee")
+MANAGED_SETUP_FIELDS = ("name", "prefix", "daily_cap")
 
 
 def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> None:
@@ -23,10 +25,13 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
     A window's open/closed state and the ticket it serves survive a restart; only
     its name, kind, services and posts come from the file, and its services and posts
     only until a manager changes them while the hall runs. Likewise an item's 一次性告知
-    (MANAGED_ITEM_FIELDS) and the staff a manager added or edited stay the manager's.
+    (MANAGED_ITEM_FIELDS), its name, letter and cap (MANAGED_SETUP_FIELDS) and the staff a
+    manager added or edited stay the manager's.
     """
     known = set(conn.scalars(select(services.c.code)))
     told = set(conn.scalars(select(services.c.code).where(services.c.edited_at.is_not(None))))
+    set_up = set(conn.scalars(select(services.c.code)
+                              .where(services.c.setup_edited_at.is_not(None))))
     in_file = set()
     for s in catalogue.all_services():
         in_file.add(s.code)
@@ -42,10 +47,14 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue, now: datetime) -> Non
             "legal_days": s.legal_days,
             "promised_days": s.promised_days,
             "fee": s.fee,
+            "daily_cap": s.daily_cap,
             "active": True,
         }
         if s.code in told:  # a manager's 一次性告知 outlives the file (hub/web/items_page.py)
             for field in MANAGED_ITEM_FIELDS:
+                row.pop(field)
+        if s.code in set_up:  # … and so do the name, letter and cap a manager set
+            for field in MANAGED_SETUP_FIELDS:
                 row.pop(field)
         if s.code in known:
             conn.execute(update(services).where(services.c.code == s.code).values(row))

@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 NO_SHOW_SWEEP_S = 30.0  # how often bookings past their check-in are marked no-shows
 
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
-DeviceHandler = Callable[[DeviceClass, str, DeviceStatus], None]
+# (class, id, status, retained): retained is True for a status the broker kept from before
+DeviceHandler = Callable[[DeviceClass, str, DeviceStatus, bool], None]
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
 
@@ -277,7 +278,7 @@ class RequestConsumer:
         except ValueError:
             log.warning("unreadable status from %s/%s", *device)
             return
-        self.on_device(device[0], device[1], status)
+        self.on_device(device[0], device[1], status, bool(msg.retain))
 
     def _apply(self, messages: list[mqtt.MQTTMessage], republish: bool) -> None:
         answers: list[Answer] = []

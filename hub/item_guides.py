@@ -53,13 +53,18 @@ class Item:
     department_name: str
     guide: ItemGuide
     edited_at: datetime | None
+    prefix: str = ""  # 号段字母, with the name and cap set in hub/item_setup.py
+    daily_cap: int | None = None
+    setup_edited_at: datetime | None = None
 
 
 def _item(row: Any) -> Item:
     return Item(code=row.code, name=row.name, kind=row.kind, department=row.department_code,
                 department_name=row.department_name, edited_at=row.edited_at,
                 guide=ItemGuide(tuple(row.conditions), tuple(row.materials), row.legal_days,
-                                row.promised_days, row.fee))
+                                row.promised_days, row.fee),
+                prefix=row.prefix, daily_cap=row.daily_cap,
+                setup_edited_at=row.setup_edited_at)
 
 
 def read_items(conn: Connection, department: str | None = None) -> list[Item]:

@@ -1,5 +1,5 @@
 """Settings managers change while the hall runs: the window–service matrix, the calendar,
-the main screen's public information and the items' 一次性告知.
+the main screen's public information, the items' 一次性告知 and the issuing hours.
 
 Each change is applied on the hub's request thread (`RequestConsumer.run`), in its own
 transaction between two batches of requests, so no call sees half of it. The rules the
@@ -13,12 +13,13 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from hub import audit, hall_state, item_guides, public_info, staff_admin
-from hub.catalogue import Catalogue
+from hub import audit, hall_hours, hall_state, item_guides, item_setup, public_info, staff_admin
+from hub.catalogue import Catalogue, Hours
 from hub.clock import Clock
 from hub.consumer import RequestConsumer
 from hub.db.schema import calendar_overrides
-from hub.issuing import IssuingRules
+from hub.hall_hours import Managed, Owner
+from hub.issuing import HoursPlan, IssuingRules, when_text
 from hub.item_guides import Item
 from hub.pins import hash_pin
 from hub.public_info import PublicInfo
@@ -129,12 +130,87 @@ class LiveSettings:
             lambda conn: item_guides.reset(conn, code, self.catalogue, who, self.clock.now()),
             after=self._show_item)
 
+    def set_item_setup(self, code: str, name: str, prefix: str, daily_cap: str,
+                       who: str) -> ServiceInfo:
+        """An item's name, ticket letter and daily cap as a manager set them: the kiosks show
+        the name at once, the next ticket takes the letter, the cap counts from now."""
+        setup = item_setup.checked(name, prefix, daily_cap)
+        return self.consumer.run(
+            lambda conn: item_setup.write(conn, code, setup, who, self.clock.now()),
+            after=lambda info: self._follow_setup(info, setup))
+
+    def reset_item_setup(self, code: str, who: str) -> ServiceInfo:
+        """Hand an item's name, letter and cap back to the catalogue file."""
+        setup = item_setup.file_setup(self.catalogue, code)
+        return self.consumer.run(
+            lambda conn: item_setup.reset(conn, code, self.catalogue, who, self.clock.now()),
+            after=lambda info: self._follow_setup(info, setup))
+
+    def _follow_setup(self, info: ServiceInfo, setup: item_setup.ItemSetup) -> None:
+        self.issuing.set_cap(info.code, setup.daily_cap)
+        self._show_item(info)
+
     def _show_item(self, info: ServiceInfo) -> None:
         """Republish the catalogue state with this item's new 一次性告知, the rest as it is."""
         catalogue = self.consumer.catalogue
         assert catalogue is not None
         self.consumer.publish_catalogue(catalogue.model_copy(update={
             "services": [info if s.code == info.code else s for s in catalogue.services]}))
+
+    # ------------------------------------------------------------------ 办公时间
+
+    def hours(self) -> tuple[HoursPlan, dict[Owner, Managed]]:
+        """The hours in force, and the managers' among them."""
+        with self.engine.connect() as conn:
+            managed = hall_hours.read(conn)
+        return self.issuing.plan, managed
+
+    def set_hours(self, owner: Owner, workday: str, weekend: str, holiday: str, who: str,
+                  within_windows: bool = False) -> Hours:
+        """The hall's, a window's or an item's hours as a manager typed them (one text per
+        kind of day), in force for the next ticket and on every kiosk at once; the
+        catalogue file no longer changes them. `within_windows`: an item's hours must lie
+        within those of the windows that serve it (a department lead's change)."""
+        hall_hours.owner_name(self.catalogue, owner)
+        hours = hall_hours.checked(owner, workday, weekend, holiday)
+        if within_windows and owner[0] == "item":
+            wide = hall_hours.outside(hours, self.issuing.windows_hours(owner[1]))
+            if wide is not None:
+                raise UserError(ErrorCode.INVALID, f"beyond the windows' hours: {wide}",
+                                f"{wide}超出了办理窗口的取号时间；部门负责人只能在窗口取号时间之内"
+                                "设置本部门事项的时间，延长请联系大厅管理人员")
+        self._change_hours(lambda conn: hall_hours.write(conn, self.catalogue, owner, hours,
+                                                         who, self.clock.now()))
+        return hours
+
+    def follow_hours(self, owner: Owner, who: str) -> None:
+        """A window (item) with no hours of its own any more: the hall's (its windows')."""
+        self._change_hours(lambda conn: hall_hours.follow(conn, self.catalogue, owner, who,
+                                                          self.clock.now()))
+
+    def reset_hours(self, owner: Owner, who: str) -> None:
+        """Hand an owner's hours back to the catalogue file."""
+        self._change_hours(lambda conn: hall_hours.reset(conn, self.catalogue, owner, who,
+                                                         self.clock.now()))
+
+    def _change_hours(self, change: Callable[[Connection], dict[Owner, Managed]]) -> None:
+        """Apply a change of hours; the rules follow once it has committed, and the queue
+        state every kiosk reads (open, or "现在不在取号时间" and the next opening) is sent
+        again at once (`run` republishes after every job)."""
+        self.consumer.run(change, after=lambda managed: self.issuing.use_hours(
+            hall_hours.plan(self.catalogue, managed)))
+
+    def next_openings(self, codes: list[str]) -> list[tuple[str, str | None, str]]:
+        """(item, until when it is issued now or None, its next opening in words) of these
+        items, now."""
+        local = self.clock.local(self.clock.now())
+        found = []
+        for code in codes:
+            until = self.issuing.open_until(code, local)
+            nxt = self.issuing.next_opening(code, until or local)
+            found.append((code, None if until is None else f"{until:%H:%M}",
+                          when_text(nxt, local) if nxt else "暂停取号"))
+        return found
 
     # ---------------------------------------------------------------- calendar
 

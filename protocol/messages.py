@@ -21,6 +21,9 @@ MAX_PAYLOAD_BYTES = 4096  # the hub refuses anything larger unread
 
 ServiceCode = Annotated[str, Field(pattern=r"^[A-Z0-9_]{2,32}$")]
 WindowNo = Annotated[int, Field(ge=1, le=999)]
+# A row's id in the hub's database: at most a 32-bit integer, what every database the hub
+# runs on stores (a larger one crashed the handler before it was bounded: tests/fuzz).
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 TicketNumber = Annotated[str, Field(pattern=r"^[A-Z]{1,2}[0-9]{3,5}$")]
 
 
@@ -141,7 +144,7 @@ class FinishCase(Request):
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
     outcome: CaseOutcome = "on_the_spot"
     reason: str | None = Field(None, max_length=200)
     missing: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list,
@@ -157,7 +160,7 @@ class Recall(Request):
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
 
 
 class NoShow(Request):
@@ -167,7 +170,7 @@ class NoShow(Request):
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
 
 
 class CallNumber(Request):
@@ -188,7 +191,7 @@ class TransferTicket(Request):
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
     to_service: ServiceCode | None = None
     to_window: WindowNo | None = None
 
@@ -243,7 +246,7 @@ class ConfirmTicket(Request):
     ACTION: ClassVar[str] = "confirm_ticket"
     SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
 
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
     how: HandOver
 
 
@@ -253,7 +256,7 @@ class VoidTicket(Request):
     ACTION: ClassVar[str] = "void_ticket"
     SENDER: ClassVar[DeviceClass] = DeviceClass.KIOSK
 
-    ticket_id: int = Field(ge=1)
+    ticket_id: RowId
     reason: VoidReason
 
 
@@ -289,7 +292,7 @@ class SubmitReview(Request):
     SENDER: ClassVar[DeviceClass] = DeviceClass.CALLER
 
     window: WindowNo
-    case_id: int = Field(ge=1)
+    case_id: RowId
     grade: Grade
     reason: str | None = Field(None, max_length=40)  # required for a bad review (差评)
 

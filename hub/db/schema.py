@@ -49,6 +49,11 @@ services = Table(
     # set when a manager edited the item's 一次性告知 (conditions, materials, fee, days) on
     # the dashboard: from then on the database, not the catalogue file, decides those
     Column("edited_at", DateTime, nullable=True),
+    # 放号量: kiosk tickets a day at most (None: no cap)
+    Column("daily_cap", Integer, nullable=True),
+    # set when a manager changed the item's name, ticket letter or daily cap on the
+    # dashboard (hub/item_setup.py): from then on the database decides those three
+    Column("setup_edited_at", DateTime, nullable=True),
 )
 
 windows = Table(
@@ -463,4 +468,46 @@ hall_texts = Table(
     Column("value", JSON, nullable=False),
     Column("changed_at", DateTime, nullable=False),
     Column("changed_by", String(50), nullable=False),
+)
+
+# Ticket-issuing hours a manager set on the dashboard (hub/hall_hours.py): the hall's
+# ("hall", ""), a window's ("window", "3") or an item's ("item", "GA_HJQY"). They replace
+# the catalogue file's over restarts and new files until handed back to it (row deleted).
+# `hours` is {"workday": [...], "weekend": [...], "holiday": [...]} ("08:30-12:00" spans);
+# NULL: the window or item has no hours of its own (the file gave some), it follows the
+# hall's or its windows'.
+managed_hours = Table(
+    "managed_hours",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("hours", JSON, nullable=True),
+    Column("changed_at", DateTime, nullable=False),
+    Column("changed_by", String(50), nullable=False),
+)
+
+# The hall's devices as its managers list them (hub/device_registry.py): which kiosks,
+# window callers, screens and guide desks the hall has, by a name people use. The device id
+# is the device's MQTT client id, unique on the broker whatever the class.
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(32), primary_key=True),
+    Column("device_class", String(10), nullable=False),
+    Column("name", String(50), nullable=False, unique=True),
+    Column("location", String(50), nullable=False),  # "" when none given
+    Column("note", String(200), nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Column("added_by", String(50), nullable=False),
+)
+
+# When the hub last knew each device to be online (the device's own status messages), kept
+# over hub restarts so that 离线 and 今天未上线 are told apart; written by the hub, not by
+# managers, for registered devices and others alike.
+device_sightings = Table(
+    "device_sightings",
+    metadata,
+    Column("device_class", String(10), primary_key=True),
+    Column("device_id", String(32), primary_key=True),
+    Column("online_at", DateTime, nullable=False),
 )

@@ -21,6 +21,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import audit_log
 from hub.excel import download, one_table
+from hub.state_feed import CLASS_ZH
 from hub.web.auth import Run, account, allow
 from protocol.errors import UserError
 
@@ -38,10 +39,14 @@ ACTION_ZH = {
     "followup.upheld": "申诉成立", "followup.rejected": "申诉不成立",
     "matrix.set": "调整窗口事项", "matrix.reset": "窗口事项恢复默认", "calendar.set": "录入节假日",
     "calendar.clear": "删除节假日", "public_info.set": "修改大屏公告", "item.edit": "修改办事指南",
-    "item.reset": "办事指南恢复目录文件", "desk.priority": "导办台优先取号",
+    "item.reset": "办事指南恢复目录文件", "item.setup": "修改事项设置",
+    "item.setup_reset": "事项设置恢复目录文件", "desk.priority": "导办台优先取号",
     "desk.ticket": "导办台代取号", "staff.add": "添加工作人员", "staff.edit": "修改工作人员",
     "staff.pin": "重置签到密码", "staff.disable": "停用工作人员", "staff.enable": "启用工作人员",
     "posts.set": "调整窗口岗位", "posts.reset": "窗口岗位恢复默认",
+    "hours.set": "修改取号时间", "hours.follow": "取消单独取号时间",
+    "hours.reset": "取号时间恢复目录文件",
+    "device.add": "登记设备", "device.edit": "修改设备", "device.remove": "删除设备",
 }
 
 
@@ -163,7 +168,13 @@ FIELD_ZH = {"services": "办理事项", "role": "角色", "department": "部门"
             "group": "优先群体", "service": "事项", "id": "身份证", "until": "恢复日期",
             "lifted": "已解除", "conditions": "受理条件", "materials": "申请材料",
             "legal_days": "法定办结时限", "promised_days": "承诺办结时限", "fee": "收费",
-            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗"}
+            "title": "职务", "pin": "签到密码", "post_a": "A岗", "post_b": "B岗",
+            "item_name": "事项名称", "prefix": "号段字母", "daily_cap": "每日放号量",
+            "workday": "工作日", "weekend": "双休日", "holiday": "法定节假日",
+            "own_hours": "单独设置取号时间",
+            "device_name": "设备名称", "device_class": "设备类型", "location": "安装位置",
+            "note": "备注"}
+DAY_KINDS = ("workday", "weekend", "holiday")  # hours: an empty list is a day without tickets
 
 
 def change_text(value: object) -> str:
@@ -173,14 +184,15 @@ def change_text(value: object) -> str:
     if not isinstance(value, dict):
         return str(value)
 
-    def shown(v: object) -> str:
+    def shown(v: object, k: str) -> str:
         if v is None:
             return "—"
         if isinstance(v, bool):
             return "是" if v else "否"
         if isinstance(v, list):
-            return "、".join(str(x) for x in v) or "（无）"
+            return "、".join(str(x) for x in v) or ("不取号" if k in DAY_KINDS else "（无）")
         return str(v)
+    words: dict[str, dict[Any, str]] = {"role": ROLE_ZH, "device_class": CLASS_ZH}
     return "；".join(f"{FIELD_ZH.get(k, k)}："
-                    f"{ROLE_ZH.get(v, v) if k == 'role' else shown(v)}"
+                    f"{words[k].get(v, v) if k in words else shown(v, k)}"
                     for k, v in value.items())

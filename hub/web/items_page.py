@@ -1,5 +1,6 @@
 """事项与办事指南 on the dashboard (/items): every item's 一次性告知 — 受理条件, 申请材料,
-收费, 法定/承诺办结时限 — by department, as the kiosks show it, and changed here.
+收费, 法定/承诺办结时限 — by department, as the kiosks show it, and changed here; and its
+name, ticket letter and daily cap (放号量, hub/item_setup.py), set by the hall's managers.
 
 Administrators and managers change every item, a department lead only its own
 department's (others' are neither listed nor changed: 403), viewers read. A change reaches
@@ -25,6 +26,9 @@ from hub.web.settings_pages import BUSY_ZH
 from protocol.errors import ErrorCode, UserError
 
 EDITORS: tuple[Role, ...] = ("admin", "manager", "department")
+# An item's name, ticket letter and daily cap are the hall's decisions (letters are shared
+# across departments, caps follow the windows the hall staffs): not a department lead's.
+SETUP_EDITORS: tuple[Role, ...] = ("admin", "manager")
 
 
 def items_page(live: LiveSettings, hall_name: str) -> Blueprint:
@@ -40,6 +44,7 @@ def items_page(live: LiveSettings, hall_name: str) -> Blueprint:
         return render_template(
             "items.html", hall_name=hall_name, departments=departments, error=error,
             error_code=code, typed=typed or {}, may_edit=account().role in EDITORS,
+            may_set_up=account().role in SETUP_EDITORS,
             done=request.args.get("done", ""), done_code=request.args.get("item", "")), status
 
     def item_in_scope(code: str) -> Item:
@@ -93,5 +98,36 @@ def items_page(live: LiveSettings, hall_name: str) -> Blueprint:
         except TimeoutError:
             return page(503, BUSY_ZH, code)
         return done(code, f"「{item.name}」已恢复为目录文件的办事指南")
+
+    @bp.post("/items/<code>/setup")
+    @allow(*SETUP_EDITORS)
+    def setup(code: str) -> tuple[str, int] | Response:
+        item = item_in_scope(code)
+        typed = {"name": request.form.get("name", "")[:200],
+                 "prefix": request.form.get("prefix", "")[:20],
+                 "daily_cap": request.form.get("daily_cap", "")[:20], "form": "setup"}
+        try:
+            info = live.set_item_setup(code, typed["name"], typed["prefix"],
+                                       typed["daily_cap"], account().username)
+        except UserError as err:
+            if err.code == ErrorCode.UNKNOWN_SERVICE:
+                abort(404)
+            return page(400, f"「{item.name}」未修改：{err.zh}", code, typed)
+        except TimeoutError:
+            return page(503, BUSY_ZH, code, typed)
+        letter = "" if info.prefix == item.prefix else f"，下一张号起使用字母{info.prefix}"
+        return done(code, f"「{info.name}」的事项设置已保存{letter}，各取号机即时生效")
+
+    @bp.post("/items/<code>/setup/reset")
+    @allow(*SETUP_EDITORS)
+    def setup_reset(code: str) -> tuple[str, int] | Response:
+        item = item_in_scope(code)
+        try:
+            info = live.reset_item_setup(code, account().username)
+        except UserError as err:
+            return page(400, f"「{item.name}」未恢复：{err.zh}", code)
+        except TimeoutError:
+            return page(503, BUSY_ZH, code)
+        return done(code, f"「{info.name}」的名称、号段字母和放号量已恢复为目录文件")
 
     return bp

@@ -16,15 +16,15 @@ from tests.hub.test_weekly_ranking import FIXTURE_WEEK
 
 PAGES = ["/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
          "/ranking/2026-11-23.xlsx", "/audit", "/audit.xlsx", "/accounts", "/settings", "/desk",
-         "/items", "/staff"]
+         "/items", "/staff", "/hours", "/devices"]
 ALLOWED = {
     "admin": set(PAGES),
     "manager": set(PAGES) - {"/accounts"},
     "department": {"/", "/history", "/history.xlsx", "/reviews", "/ranking",
-                   "/ranking/2026-11-23.xlsx", "/items"},
-    "guide": {"/", "/appointments", "/desk"},
+                   "/ranking/2026-11-23.xlsx", "/items", "/hours", "/devices"},
+    "guide": {"/", "/appointments", "/desk", "/hours", "/devices"},
     "viewer": {"/", "/history", "/history.xlsx", "/appointments", "/reviews", "/ranking",
-               "/ranking/2026-11-23.xlsx", "/items", "/staff"},
+               "/ranking/2026-11-23.xlsx", "/items", "/staff", "/hours", "/devices"},
 }
 
 

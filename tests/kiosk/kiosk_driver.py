@@ -98,9 +98,9 @@ class Driver(ScreenDriver):
         self.record("item")
         yield from self.tap(texts.TAKE)
         yield self.on_page("ticket", mode="printed")
+        started = time.monotonic()  # the ticket on screen (a slow screenshot counts too)
         yield from self.shot("printed")
         self.record("printed", printed=self.printer.path.exists())
-        started = time.monotonic()
         yield self.on_page("home")  # by itself, after ticket_shown_s
         self.record("after_printed", waited_s=time.monotonic() - started)
 

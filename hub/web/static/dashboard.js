@@ -76,13 +76,18 @@
     byId("windows").replaceChildren(...rows);
   }
 
-  // Each device's own report: offline, or its printer out of paper or silent, in red.
+  // Each device's own report: offline, or its printer out of paper or silent, in red; a
+  // registered device by its name, also when it has not come up today (未上线).
   function renderDevices(devices) {
     const rows = (devices || []).map((d) => {
       const tr = el("tr", null, d.problem ? "alert" : "");
-      const name = el("td", d.class_zh + " ");
-      name.append(el("span", d.device_id, "window-name"));
-      tr.append(name, el("td", d.problem || "正常", "status"));
+      const name = el("td", (d.name || d.class_zh) + " ");
+      name.append(el("span", d.name ? d.class_zh : d.device_id, "window-name"));
+      const status = el("td", d.problem || "正常", "status");
+      if (d.name && d.problem === "离线" && d.seen_at) {
+        status.append(" ", el("span", "最后在线" + d.seen_at.slice(11, 16), "detail"));
+      }
+      tr.append(name, status);
       return tr;
     });
     if (rows.length === 0) {
