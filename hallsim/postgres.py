@@ -48,6 +48,14 @@ def _binary(name: str) -> str | None:
     return shutil.which(name)
 
 
+def _server_user() -> dict[str, Any]:
+    """subprocess arguments that run a private server as `postgres` when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    pg = pwd.getpwnam("postgres")  # Debian's postgresql package makes this user
+    return {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
+
+
 def _connect(url: str, dbname: str = "postgres") -> Any:
     import psycopg
     return psycopg.connect(f"{url}/{dbname}", autocommit=True, connect_timeout=3)
@@ -77,9 +85,11 @@ def can_have_server() -> bool:
 class PostgresServer:
     """A server to make (and drop) databases on: `url` is `postgresql://user@host:port`."""
 
-    def __init__(self, url: str, private_dir: Path | None = None) -> None:
+    def __init__(self, url: str, private_dir: Path | None = None,
+                 bindir: Path | None = None) -> None:
         self.url = url
-        self.private_dir = private_dir  # set when we started it ourselves
+        self.private_dir = private_dir  # set when we started it ourselves …
+        self._bindir = bindir  # … with the pg_ctl in here
         self._admin: Any = None
         self._cleaners: dict[str, Any] = {}  # database name: our connection to it
         self._names = 0
@@ -109,11 +119,9 @@ class PostgresServer:
                                "installed to start (./hallq setup installs Debian's postgresql)")
         bindir = Path(initdb).resolve().parent
         root = Path(tempfile.mkdtemp(prefix="hallq-pg-"))
-        as_user: dict[str, Any] = {}
-        if os.geteuid() == 0:  # initdb refuses root: the server runs as `postgres`
-            pg = pwd.getpwnam("postgres")
-            os.chown(root, pg.pw_uid, pg.pw_gid)
-            as_user = {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
+        as_user = _server_user()
+        if as_user:
+            os.chown(root, as_user["user"], as_user["group"])
         data, log = root / "data", root / "server.log"
         env = {**os.environ, "LC_ALL": "C"}
         port = free_port()
@@ -132,7 +140,7 @@ class PostgresServer:
                 text += log.read_text(errors="replace")
             shutil.rmtree(root, ignore_errors=True)
             raise RuntimeError(f"could not start a private PostgreSQL: {text[-2000:]}") from None
-        return cls(f"postgresql://postgres@127.0.0.1:{port}", private_dir=root)
+        return cls(f"postgresql://postgres@127.0.0.1:{port}", private_dir=root, bindir=bindir)
 
     def stop(self) -> None:
         """Close our connections; a private server is stopped and its folder removed."""
@@ -142,15 +150,11 @@ class PostgresServer:
         if self._admin is not None:
             self._admin.close()
             self._admin = None
-        if self.private_dir is None:
+        if self.private_dir is None or self._bindir is None:
             return
-        pg_ctl = Path(_binary("pg_ctl") or "pg_ctl")
-        as_user: dict[str, Any] = {}
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            as_user = {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
-        subprocess.run([str(pg_ctl), "-D", str(self.private_dir / "data"), "-m", "immediate",
-                        "-w", "stop"], capture_output=True, cwd=self.private_dir, **as_user)
+        subprocess.run([str(self._bindir / "pg_ctl"), "-D", str(self.private_dir / "data"),
+                        "-m", "immediate", "-w", "stop"],
+                       capture_output=True, cwd=self.private_dir, **_server_user())
         shutil.rmtree(self.private_dir, ignore_errors=True)
         self.private_dir = None
 

@@ -56,9 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "PostgreSQL server can be had; else sqlite)")
 
 
+_BACKENDS = pytest.StashKey[list[str]]()
+
+
 def _backends(config: pytest.Config) -> list[str]:
     """The databases the database tests run on, decided once per session."""
-    found: list[str] | None = getattr(config, "_hallq_backends", None)
+    found = config.stash.get(_BACKENDS, None)
     if found is None:
         asked = config.getoption("--db")
         if asked == "sqlite":
@@ -74,7 +77,7 @@ def _backends(config: pytest.Config) -> list[str]:
             warnings.warn("no PostgreSQL server can be had: the database tests run on SQLite "
                           "only (./hallq setup installs one)", stacklevel=1)
             found = ["sqlite"]
-        config._hallq_backends = found  # type: ignore[attr-defined]
+        config.stash[_BACKENDS] = found
     return found
 
 
