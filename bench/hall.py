@@ -41,14 +41,16 @@ class BenchHall:
 
 
 @contextmanager
-def bench_hall(workdir: Path | None = None, catalogue: Path | None = None
-               ) -> Iterator[BenchHall]:
-    """Broker + hub process in a fresh folder (on the same disk as the bare SQLite loop)."""
+def bench_hall(workdir: Path | None = None, catalogue: Path | None = None,
+               db_url: str | None = None) -> Iterator[BenchHall]:
+    """Broker + hub process in a fresh folder (on the same disk as the bare SQLite loop);
+    the hub's database is a SQLite file there unless `db_url` names another."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         root = Path(tmp)
         broker = Broker(root / "broker")
         broker.start()
-        hub = HubProcess(broker, "bench", root / "hub.db", root / "hub.log", catalogue)
+        hub = HubProcess(broker, "bench", root / "hub.db", root / "hub.log", catalogue,
+                         db_url=db_url)
         try:
             hub.start()
             yield BenchHall(broker, hub, "bench", root)

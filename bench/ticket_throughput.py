@@ -1,6 +1,10 @@
 """Hub ticket throughput over MQTT with SQLite FULL, against a bare SQLite FULL insert loop.
 
-    .venv/bin/python bench/ticket_throughput.py [--tickets 5000] [--kiosks 8]
+    .venv/bin/python bench/ticket_throughput.py [--tickets 5000] [--kiosks 8] [--postgresql]
+
+--postgresql: the hub on PostgreSQL instead (a fresh database each round on the
+machine's server, or a private one: hallsim/postgres.py; commits synchronous), against a
+bare loop of one-row transactions on the same server.
 
 Kiosks publish IssueTicket requests (QoS 1), each keeping up to --window requests
 unanswered (the broker drops a client's queue past 1,000 messages), and count
@@ -24,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from bench.hall import BenchHall, bench_hall  # noqa: E402
+from hallsim.postgres import PostgresServer  # noqa: E402
 from hub.catalogue import load_catalogue  # noqa: E402
 from protocol import topics  # noqa: E402
 from protocol.link import new_client  # noqa: E402
@@ -45,6 +50,18 @@ def bare_sqlite_rate(folder: Path, n: int) -> float:
     rate = n / (time.perf_counter() - start)
     db.close()
     return rate
+
+
+def bare_postgresql_rate(server: PostgresServer, database: str, n: int) -> float:
+    """Rows per second, one committed transaction each (synchronous_commit on)."""
+    with server.connect(database) as db:
+        db.execute("CREATE TABLE t (id SERIAL PRIMARY KEY, request_id TEXT UNIQUE, number TEXT)")
+        start = time.perf_counter()
+        for i in range(n):
+            with db.transaction():
+                db.execute("INSERT INTO t (request_id, number) VALUES (%s, %s)",
+                           (str(uuid4()), f"A{i}"))
+        return n / (time.perf_counter() - start)
 
 
 def hub_rate(hall: BenchHall, n: int, kiosks: int, window: int) -> float:
@@ -103,20 +120,38 @@ def main() -> None:
     p.add_argument("--window", type=int, default=50, help="unanswered requests per kiosk")
     p.add_argument("--dir", type=Path, default=None, help="folder (disk) to measure on")
     p.add_argument("--rounds", type=int, default=3, help="fresh hall each round; median shown")
+    p.add_argument("--postgresql", action="store_true", help="the hub on PostgreSQL")
     args = p.parse_args()
     print(f"tickets: {args.tickets} from {args.kiosks} kiosks over MQTT (QoS 1), "
           f"up to {args.window} unanswered each; {args.rounds} rounds")
+    server = PostgresServer.find_or_start() if args.postgresql else None
+    store = "PostgreSQL" if server else "SQLite FULL"
+    if server:
+        print(f"PostgreSQL at {server.url}" + (" (private)" if server.private_dir else ""))
     ratios = []
-    for r in range(args.rounds):
-        with bench_hall(args.dir) as hall:
-            hub = hub_rate(hall, args.tickets, args.kiosks, args.window)
-            bare = bare_sqlite_rate(hall.workdir, args.tickets)
-        ratios.append((hub / bare, hub, bare))
-        print(f"round {r + 1}: hub {hub:6.0f} tickets/s, bare SQLite FULL {bare:6.0f} rows/s, "
-              f"ratio {hub / bare:.2f}")
+    try:
+        for r in range(args.rounds):
+            if server is None:
+                with bench_hall(args.dir) as hall:
+                    hub = hub_rate(hall, args.tickets, args.kiosks, args.window)
+                    bare = bare_sqlite_rate(hall.workdir, args.tickets)
+            else:
+                database = server.create_database(server.new_name(), durable=True)
+                try:
+                    with bench_hall(args.dir, db_url=server.sqlalchemy_url(database)) as hall:
+                        hub = hub_rate(hall, args.tickets, args.kiosks, args.window)
+                    bare = bare_postgresql_rate(server, database, args.tickets)
+                finally:
+                    server.drop_database(database)
+            ratios.append((hub / bare, hub, bare))
+            print(f"round {r + 1}: hub {hub:6.0f} tickets/s, bare {store} {bare:6.0f} rows/s, "
+                  f"ratio {hub / bare:.2f}")
+    finally:
+        if server is not None:
+            server.stop()
     ratio, hub, bare = sorted(ratios)[len(ratios) // 2]
-    print(f"hub over MQTT, SQLite FULL: {hub:8.0f} tickets/s  (median round)")
-    print(f"bare SQLite FULL inserts:   {bare:8.0f} rows/s")
+    print(f"hub over MQTT, {store}: {hub:8.0f} tickets/s  (median round)")
+    print(f"bare {store} inserts:   {bare:8.0f} rows/s")
     print(f"ratio hub/bare:             {ratio:8.2f}   (target >= 0.5)")
 
 

@@ -20,13 +20,14 @@ class HubProcess:
     """`python -m hub` configured through its environment, as systemd would start it."""
 
     def __init__(self, broker: Broker, hall_id: str, db: Path, log: Path,
-                 catalogue: Path | None = None, start_at: datetime | None = WORKING_MORNING
-                 ) -> None:
+                 catalogue: Path | None = None, start_at: datetime | None = WORKING_MORNING,
+                 db_url: str | None = None) -> None:
+        """`db`: the SQLite file, unless `db_url` names another database."""
         mqtt = broker.settings_for(DeviceClass.HUB)
         self.env = {
             **os.environ,
             "HALLQ_HUB_HALL_ID": hall_id,
-            "HALLQ_HUB_DB_URL": f"sqlite:///{db}",
+            "HALLQ_HUB_DB_URL": db_url or f"sqlite:///{db}",
             "HALLQ_HUB_MQTT__PORT": str(mqtt.port),
             "HALLQ_HUB_MQTT__USERNAME": mqtt.username or "",
             "HALLQ_HUB_MQTT__PASSWORD": mqtt.password.get_secret_value() if mqtt.password else "",

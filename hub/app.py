@@ -20,7 +20,7 @@ from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
-from hub.db.engine import make_engine, migrate
+from hub.db.engine import dispose, make_engine, migrate
 from hub.device_watch import DeviceWatch
 from hub.forwarder import Forwarder
 from hub.hall_keys import hall_key
@@ -195,7 +195,7 @@ class Hub:
         self.devices.close()
         self.http.stop()
         self.ticket_pages.close()
-        self.engine.dispose()
+        dispose(self.engine)
 
 
 def main() -> None:

@@ -113,4 +113,7 @@ def dispatch(conn: Connection, ctx: HallContext, hall_id: str, topic: str,
             return record(HANDLERS[cls](conn, ctx, addr.device_id, req))
     except UserError as err:
         log.info("refused %s request_id=%s: %s", addr.action, req.request_id, err)
-        return record(Outcome(error_reply(err.code, req.request_id, err.zh)))
+        # in a savepoint too: on PostgreSQL a statement that fails outside one (a bug) would
+        # abort the whole batch's transaction, the requests answered before it with it
+        with savepoint(conn):
+            return record(Outcome(error_reply(err.code, req.request_id, err.zh)))

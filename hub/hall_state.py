@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select
+from sqlalchemy import Connection, Float, RowMapping, bindparam, func, select
 
 from hub.clock import Clock
 from hub.db.prepared import Prepared
@@ -159,7 +159,7 @@ def queue_state(conn: Connection, clock: Clock, issuing: IssuingRules | None = N
     windows_open = conn.scalar(select(func.count()).where(WINDOW_STAFFED)) or 0
     service_times = {code: average_service_s(n, avg) for code, n, avg in conn.execute(
         select(tickets.c.service_code, func.count(tickets.c.service_seconds),
-               func.avg(tickets.c.service_seconds))
+               func.avg(tickets.c.service_seconds, type_=Float))
         .where(tickets.c.service_day == day, tickets.c.status == "finished",
                tickets.c.service_seconds.is_not(None))
         .group_by(tickets.c.service_code))}

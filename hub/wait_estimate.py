@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Float, bindparam, func, select
 
 from hub.db.prepared import Prepared
 from hub.db.schema import WINDOW_STAFFED, tickets, window_services, windows
@@ -77,7 +77,7 @@ _FINISHED_MARK = Prepared(  # from the queue index alone
 _SENT_ON = tickets.c.target_window.is_not(None)
 _TIMES = Prepared(
     select(tickets.c.service_code, _SENT_ON, func.count(tickets.c.service_seconds),
-           func.avg(tickets.c.service_seconds))
+           func.avg(tickets.c.service_seconds, type_=Float))
     .where(tickets.c.service_day == bindparam("b_day"), tickets.c.status == "finished",
            tickets.c.service_seconds.is_not(None))
     .group_by(tickets.c.service_code, _SENT_ON))

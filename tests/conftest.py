@@ -1,12 +1,32 @@
-"""Fixtures on real parts: one Mosquitto per session, a hub and SQLite file per test.
+"""Fixtures on real parts: one Mosquitto per session, a hub and a database per test.
 
 Each test gets its own hall id, so retained states of one test never reach another.
+
+The database: a SQLite file, or a PostgreSQL database of its own (`--db`, or HALLQ_TEST_DB:
+sqlite | postgresql | both; default both when a server can be had, see
+hallsim/postgres.py: the machine's on 127.0.0.1:5432, else a private one started here).
+The PostgreSQL tests share one database of the session's own, migrated at its start (so
+whatever migrations the checkout has are in) and emptied before each test; a test of the
+migrations themselves gets an empty database of its own (`empty_db_url`). All are dropped
+at the end.
+
+Which tests run on both (`db_backend` parametrized) and why: the hub's own tests
+(tests/hub/) and the end-to-end tests marked `databases` (a day's numbering and closing,
+the review outbox across restarts, a whole hall's flow): they are what reads and writes
+the database, and a query, type or lock that differs between the two shows there. Not on
+both: the browser tests (tests/hub/*_browser.py: the pages' behaviour in Chromium, whose
+data the non-browser page tests already check on both), the devices' and screens' tests
+and the pure unit tests (no database), and the other end-to-end and fault tests (the
+devices' protocol over MQTT; the hub under them is the same code the tests above run on
+both), and tests marked `sqlite_only` (of SQLite itself: its file, its backups).
+That keeps PostgreSQL's share of the suite to about three minutes on two cores.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +36,10 @@ from gpiozero.pins.mock import MockFactory
 
 from hallsim.broker import Broker
 from hallsim.hub_process import WORKING_MORNING
+from hallsim.postgres import PostgresServer, can_have_server
 from hub.app import Hub
+from hub.db.engine import dispose, make_engine, migrate
+from hub.db.schema import metadata
 from hub.settings import HubSettings
 from protocol.link import DeviceLink, StateHandler
 from protocol.settings import DeviceSettings
@@ -27,6 +50,60 @@ _halls = itertools.count(1)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long fault and load tests")
+    parser.addoption("--db", choices=("sqlite", "postgresql", "both"),
+                     default=os.environ.get("HALLQ_TEST_DB") or None,
+                     help="the database of the database tests (default: both, when a "
+                          "PostgreSQL server can be had; else sqlite)")
+
+
+_BACKENDS = pytest.StashKey[list[str]]()
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    """The databases the database tests run on, decided once per session."""
+    found = config.stash.get(_BACKENDS, None)
+    if found is None:
+        asked = config.getoption("--db")
+        if asked == "sqlite":
+            found = ["sqlite"]
+        elif asked == "postgresql":
+            found = ["postgresql"]
+        elif can_have_server():
+            found = ["sqlite", "postgresql"]
+        else:
+            if asked == "both":
+                raise pytest.UsageError("--db=both: no PostgreSQL server can be had "
+                                        "(run ./hallq setup)")
+            warnings.warn("no PostgreSQL server can be had: the database tests run on SQLite "
+                          "only (./hallq setup installs one)", stacklevel=1)
+            found = ["sqlite"]
+        config.stash[_BACKENDS] = found
+    return found
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hallq databases: {', '.join(_backends(config))}"
+
+
+def runs_on_both(definition: pytest.Item) -> bool:
+    """tests/hub/ but its browser tests and tests marked `sqlite_only`, and tests marked
+    `databases` (the docstring)."""
+    if definition.get_closest_marker("sqlite_only") is not None:
+        return False
+    if definition.get_closest_marker("databases") is not None:
+        return True
+    path = definition.path
+    return path.parent.name == "hub" and path.parent.parent.name == "tests" \
+        and not path.name.endswith("_browser.py")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    backends = _backends(metafunc.config)
+    if backends == ["sqlite"] or not runs_on_both(metafunc.definition):
+        return  # SQLite, under the test's own name
+    metafunc.parametrize("db_backend", backends, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,14 +124,67 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     b.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The machine's PostgreSQL, or a private one for this session."""
+    server = PostgresServer.find_or_start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres: PostgresServer) -> Iterator[str]:
+    """This session's database, migrated once (whatever migrations the checkout has) and
+    emptied before each test that uses it."""
+    name = postgres.create_database(postgres.new_name())
+    engine = make_engine(postgres.sqlalchemy_url(name))
+    migrate(engine)
+    dispose(engine)
+    yield name
+    postgres.drop_database(name)
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """sqlite, or postgresql where `pytest_generate_tests` parametrized the test."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, db_backend: str, tmp_path: Path) -> str:
+    """The test's database at its start: a new SQLite file (the hub migrates it on start),
+    or the session's PostgreSQL database at the newest schema with no rows (a database of
+    its own for each test would cost half a second more a test: see
+    `PostgresServer.empty_tables`)."""
+    if db_backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name: str = request.getfixturevalue("postgres_database")
+    server.empty_tables(name, [t.name for t in reversed(metadata.sorted_tables)])
+    return server.sqlalchemy_url(name)
+
+
+@pytest.fixture
+def empty_db_url(request: pytest.FixtureRequest, db_backend: str, tmp_path: Path
+                 ) -> Iterator[str]:
+    """The test's own database with nothing in it, not even a schema (migration tests)."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.create_database(server.new_name())
+    yield server.sqlalchemy_url(name)
+    server.drop_database(name)
+
+
 @pytest.fixture
 def hall_id() -> str:
     return f"t{os.getpid() % 10000}-{next(_halls)}"
 
 
 @pytest.fixture
-def hub_settings(tmp_path: Path, broker: Broker, hall_id: str) -> HubSettings:
-    return HubSettings(hall_id=hall_id, db_url=f"sqlite:///{tmp_path / 'hub.db'}",
+def hub_settings(db_url: str, broker: Broker, hall_id: str) -> HubSettings:
+    return HubSettings(hall_id=hall_id, db_url=db_url,
                        mqtt=broker.settings_for(DeviceClass.HUB), http_port=0,
                        start_at=WORKING_MORNING)
 

@@ -26,7 +26,7 @@ from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock
 from hub.db.engine import make_engine, migrate
-from hub.db.schema import appointments, tickets
+from hub.db.schema import appointments, metadata, tickets
 from hub.hall_keys import hall_key
 from hub.web.auth import Auth
 from protocol import topics
@@ -189,10 +189,10 @@ def signed_in_client(hub: Hub, username: str = "manager", role: str = "manager",
     return client
 
 
-def standalone_auth(db: Path) -> Auth:
-    """The dashboard's sign-in on a database file of its own, with a "manager" account:
-    for tests of the dashboard app without a whole hub."""
-    engine = make_engine(f"sqlite:///{db}")
+def standalone_auth(db_url: str) -> Auth:
+    """The dashboard's sign-in on a database of its own (the `db_url` fixture's), with a
+    "manager" account: for tests of the dashboard app without a whole hub."""
+    engine = make_engine(db_url)
     migrate(engine)
     with engine.begin() as conn:
         sync_catalogue(conn, load_catalogue(), datetime(2026, 11, 24, 1, 0))
@@ -202,3 +202,14 @@ def standalone_auth(db: Path) -> Auth:
         with engine.begin() as conn:
             return job(conn)
     return Auth(engine, run, Clock("Asia/Shanghai"), b"k" * 32)
+
+
+def database_bytes(hub: Hub, folder: Path) -> bytes:
+    """Everything the hub's database holds: the SQLite file with its WAL in `folder`, or
+    on PostgreSQL every row of every table as text."""
+    if hub.engine.dialect.name == "sqlite":
+        return b"".join(f.read_bytes() for f in sorted(folder.glob("hub.db*")))
+    with hub.engine.connect() as conn:
+        rows = [conn.exec_driver_sql(f'SELECT t::text FROM "{table}" t').scalars().all()
+                for table in metadata.tables]
+    return "\n".join(str(r) for table_rows in rows for r in table_rows).encode()

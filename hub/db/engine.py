@@ -1,4 +1,12 @@
-"""Engine set-up (SQLite WAL + synchronous=FULL) and schema migration to the newest version."""
+"""Engine set-up and schema migration to the newest version.
+
+SQLite: WAL with synchronous=FULL, and every write transaction takes the write lock at its
+BEGIN (IMMEDIATE). PostgreSQL: the same one writer at a time, by a transaction-level
+advisory lock taken at BEGIN: the hub's reads-then-writes (the next ticket number, a
+slot's seats left, a case's one review) then never interleave with another writer's,
+under READ COMMITTED as under SQLite's serial writes, and its number counters stay
+gap-free and duplicate-free. Readers take no lock on either.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -13,11 +22,17 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The key of the hub's writer lock on PostgreSQL (pg_advisory_xact_lock): any fixed number;
+# advisory locks are per database, so halls sharing a server do not wait for each other.
+WRITER_LOCK = 0x48616C6C51  # "HallQ"
+_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def make_engine(url: str) -> Engine:
     """An engine for the hub; on SQLite every commit is on disk before it is acknowledged."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgresql_writer(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
@@ -40,11 +55,36 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _postgresql_writer(url: str) -> Engine:
+    """READ COMMITTED, one writer at a time (the module's docstring)."""
+    engine = create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+    return engine
+
+
 def make_reader(engine: Engine) -> Engine:
     """An engine for reads beside the writer (phone pages, the queue summary); on SQLite,
-    deferred read-only transactions that never take the write lock."""
+    deferred read-only transactions that never take the write lock; on PostgreSQL,
+    read-only REPEATABLE READ ones (one snapshot for all of a page's queries), without the
+    writer's lock, one such engine per writer (`dispose()` closes both)."""
+    if engine.dialect.name == "postgresql":
+        found = _readers.get(engine)
+        if found is None:
+            found = create_engine(engine.url, pool_pre_ping=True,
+                                  isolation_level="REPEATABLE READ")
+
+            @event.listens_for(found, "connect")
+            def _read_only(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.read_only = True  # as SQLite's query_only: a write is an error
+
+            _readers[engine] = found
+        return found
     if engine.dialect.name != "sqlite":
-        return engine  # PostgreSQL readers never block its writer
+        return engine
     reader = create_engine(engine.url, connect_args={"timeout": 5})
 
     @event.listens_for(reader, "connect")
@@ -57,6 +97,14 @@ def make_reader(engine: Engine) -> Engine:
         conn.exec_driver_sql("BEGIN")  # deferred: a consistent snapshot, never the write lock
 
     return reader
+
+
+def dispose(engine: Engine) -> None:
+    """Close the engine's connections, and those of its reader (PostgreSQL)."""
+    reader = _readers.pop(engine, None)
+    if reader is not None:
+        reader.dispose()
+    engine.dispose()
 
 
 def alembic_config(url: str) -> Config:

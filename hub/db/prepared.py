@@ -26,7 +26,6 @@ class _Compiled:
     positional: bool
     processors: Mapping[str, Callable[[Any], Any]]
     literals: Mapping[str, Any]  # values written into the statement, e.g. the 1 in `seq + 1`
-    results: Sequence[Callable[[Any], Any] | None]  # per column: e.g. SQLite text -> datetime
 
 
 class Prepared:
@@ -35,6 +34,9 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
+        # per column: e.g. SQLite text -> datetime, PostgreSQL numeric -> float; known once
+        # the first cursor has described its columns (PostgreSQL's depend on their type)
+        self._results: dict[str, Sequence[Callable[[Any], Any] | None]] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -50,10 +52,7 @@ class Prepared:
                 if proc is not None:
                     processors[name] = proc
             names = list(c.positiontup or []) if c.positional else list(c.binds)
-            columns = getattr(self.statement, "exported_columns", ())
-            results = [col.type.dialect_impl(dialect).result_processor(dialect, None)
-                       for col in columns]
-            found = _Compiled(c.string, names, c.positional, processors, literals, results)
+            found = _Compiled(c.string, names, c.positional, processors, literals)
             self._by_dialect[dialect.name] = found
         return found
 
@@ -66,19 +65,31 @@ class Prepared:
         cursor.execute(c.sql, [values[n] for n in c.names] if c.positional else values)
         return cursor
 
+    def _processors(self, dialect: Dialect, cursor: Any) -> Sequence[Callable[[Any], Any] | None]:
+        found = self._results.get(dialect.name)
+        if found is None:
+            columns = getattr(self.statement, "exported_columns", ())
+            found = [col.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                     for col, described in zip(columns, cursor.description, strict=True)]
+            self._results[dialect.name] = found
+        return found
+
     def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row as a plain tuple of Python values, or None."""
-        row = self.run(conn, params).fetchone()
+        cursor = self.run(conn, params)
+        row = cursor.fetchone()
         if row is None:
             return None
-        results = self._compiled(conn.dialect).results
+        results = self._processors(conn.dialect, cursor)
         return tuple(p(v) if p else v for p, v in zip(results, row, strict=True))
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row as plain tuples of Python values."""
-        results = self._compiled(conn.dialect).results
+        cursor = self.run(conn, params)
+        rows = cursor.fetchall()
+        results = self._processors(conn.dialect, cursor)
         return [tuple(p(v) if p else v for p, v in zip(results, row, strict=True))
-                for row in self.run(conn, params).fetchall()]
+                for row in rows]
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None."""

@@ -22,6 +22,9 @@ from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually
 
+# On SQLite and PostgreSQL (tests/conftest.py): the day's close and the numbers' restart.
+pytestmark = pytest.mark.databases
+
 
 @pytest.fixture
 def late_hub(hub_settings: HubSettings) -> Iterator[tuple[Hub, ShiftedClock]]:

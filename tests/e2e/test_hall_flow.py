@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
+
 from caller_display.main_screen import Call, MainScreen
 from hub.app import Hub
 from protocol.messages import (
@@ -21,6 +23,9 @@ from protocol.topics import DeviceClass
 from tests.e2e.devices import caller, kiosk
 from tests.escpos_reader import read_escpos
 from tests.helpers import eventually
+
+# On SQLite and PostgreSQL (tests/conftest.py): numbering, calling and replays end to end.
+pytestmark = pytest.mark.databases
 
 # From the shipped catalogue: window 5 (公安户政) serves 户口迁移 (GA_HJQY, prefix A).
 SERVICE, WINDOW = "GA_HJQY", 5

@@ -11,6 +11,8 @@ import wave
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
+
 from hallsim.broker import Broker
 from hub.app import Hub
 from hub.settings import HubSettings
@@ -25,6 +27,9 @@ from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
 from tests.escpos_reader import read_tickets
 from tests.helpers import eventually, ticket_count
+
+# On SQLite and PostgreSQL (tests/conftest.py): requests answered once across hub restarts.
+pytestmark = pytest.mark.databases
 
 
 def test_request_written_before_a_power_cut_is_sent_after_restart(

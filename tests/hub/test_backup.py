@@ -24,6 +24,8 @@ from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
 
 ROOT = Path(__file__).resolve().parents[2]
+# SQLite's own online backup (a hub on PostgreSQL is backed up with pg_dump)
+pytestmark = pytest.mark.sqlite_only
 
 
 def contents(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -26,6 +26,7 @@ from protocol.errors import ErrorCode, UserError
 from protocol.messages import TicketCalled
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
+from tests.helpers import database_bytes
 
 SERVICE, WINDOW = "GA_HJQY", 5  # 户口迁移, served at window 5
 DAY = date(2026, 11, 24)  # the hub fixture's working morning (09:00)
@@ -86,7 +87,7 @@ def test_a_booking_keeps_no_clear_id_or_name_and_its_code_checks_in(
         key = hall_key(conn, KEY_NAME, hub.clock.now())
     code = verify(done.code, key, hub.settings.hall_id)
     assert not isinstance(code, type(None)) and code.appointment_id == done.id
-    raw = b"".join(f.read_bytes() for f in tmp_path.glob("hub.db*"))  # with the WAL
+    raw = database_bytes(hub, tmp_path)
     for secret in (WOMAN, "张丽", "11010519491231002x"):
         assert secret.encode() not in raw
         assert secret not in caplog.text  # nor in the hub's log

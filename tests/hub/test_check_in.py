@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime, time
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -280,8 +279,8 @@ def test_an_empty_or_huge_code_is_invalid() -> None:
 # ---------------------------------------------------------------- another hall's code
 
 
-def test_another_halls_code_is_named_so_when_the_hub_knows_its_id(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+def test_another_halls_code_is_named_so_when_the_hub_knows_its_id(db_url: str) -> None:
+    engine = make_engine(db_url)
     migrate(engine)
     clock = ShiftedClock("Asia/Shanghai", datetime(2026, 11, 24, 9, 0))
     with engine.begin() as conn:

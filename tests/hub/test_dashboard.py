@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -147,8 +146,8 @@ def web(base_url: str) -> requests.Session:
 
 
 @pytest.fixture
-def auth(tmp_path: Path) -> Auth:
-    return standalone_auth(tmp_path / "hub.db")
+def auth(db_url: str) -> Auth:
+    return standalone_auth(db_url)
 
 
 @pytest.fixture

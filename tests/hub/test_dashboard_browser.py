@@ -68,9 +68,9 @@ def sign_in(page: Page, url: str, username: str = "manager") -> None:
 
 
 @pytest.fixture
-def server(feed: StateFeed, tmp_path: Path) -> Iterator[WebServer]:
+def server(feed: StateFeed, db_url: str) -> Iterator[WebServer]:
     """The dashboard on a real waitress server on a free loopback port."""
-    srv = WebServer(create_web_app(feed, standalone_auth(tmp_path / "hub.db"), hall_name=HALL,
+    srv = WebServer(create_web_app(feed, standalone_auth(db_url), hall_name=HALL,
                                    keepalive_s=0.5), "127.0.0.1", 0, 4)
     srv.start()
     yield srv

@@ -5,9 +5,8 @@ remembers over a restart and past midnight, the names it suggests, and the audit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -17,7 +16,7 @@ from hub import device_registry as registry
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import ShiftedClock
-from hub.db.engine import make_engine, migrate
+from hub.db.engine import dispose, make_engine, migrate
 from hub.db.schema import device_sightings
 from hub.device_watch import DeviceWatch, OnlineDevice
 from hub.state_feed import StateFeed
@@ -33,12 +32,13 @@ MORNING = datetime(2026, 11, 24, 9, 0)  # a Tuesday, the hall's time
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
     migrate(e)
     with e.begin() as conn:
         sync_catalogue(conn, load_catalogue(), datetime(2026, 11, 24, 1, 0))
-    return e
+    yield e
+    dispose(e)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import Engine, select
 from hub import hall_hours
 from hub.catalogue import Catalogue, Hours, load_catalogue
 from hub.catalogue_sync import sync_catalogue
-from hub.db.engine import make_engine, migrate
+from hub.db.engine import dispose, make_engine, migrate
 from hub.db.schema import audit_log, managed_hours
 from hub.hall_hours import HALL, checked, parse_day
 from hub.issuing import IssuingRules
@@ -74,13 +73,13 @@ def test_the_hall_issues_on_some_working_day_span() -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    e = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
     migrate(e)
     with e.begin() as conn:
         sync_catalogue(conn, load_catalogue(), NOW)
     yield e
-    e.dispose()
+    dispose(e)
 
 
 def rules_from(engine: Engine, catalogue: Catalogue) -> IssuingRules:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, select
@@ -31,7 +30,7 @@ from hallsim.review_history import PastCase, write_cases
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock
-from hub.db.engine import make_engine, migrate
+from hub.db.engine import dispose, make_engine, migrate
 from hub.db.schema import audit_log
 from hub.review_scores import figures
 from hub.rules import ReviewRules
@@ -73,8 +72,8 @@ FIXTURE_SCORES = [("BDC", "quality", 17.0, "窗口前排队时间长，群众来
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    e = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    e = make_engine(db_url)
     migrate(e)
     with e.begin() as conn:
         sync_catalogue(conn, load_catalogue(), datetime(2026, 11, 1))
@@ -82,7 +81,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
         for department, item, points, note in FIXTURE_SCORES:
             set_score(conn, MONDAY, department, item, points, note, "张主任", at(MONDAY))
     yield e
-    e.dispose()
+    dispose(e)
 
 
 @pytest.fixture
