@@ -25,7 +25,7 @@ from hub.identity import id_hash
 from hub.no_shows import mark_no_shows
 from hub.settings import HubSettings
 from tests.city.conftest import IDENTITY_KEY, CityHall, HallFactory
-from tests.helpers import eventually
+from tests.helpers import eventually, signed_in_client
 
 DAY = "2026-11-24"  # WORKING_MORNING's day: the hubs start at 09:00
 
@@ -82,6 +82,8 @@ def test_no_shows_in_three_halls_refuse_booking_in_a_fourth(
     assert status == 409 and body["code"] == "BLACKLISTED"
     assert "半年内3次预约未到" in body["message"] and "现场取号办理不受影响" in body["message"]
     assert "2027年11月24日" in body["message"]  # a year from the third no-show
+    page = signed_in_client(south.hub).get("/appointments").get_data(as_text=True)
+    assert "预约黑名单（1）" in page and "全市黑名单" in page  # for the hall's managers
     other_status, _ = book(south.hub, citizen(102), "14:00")
     assert other_status == 201, "someone else books as before"
     for hall in (east, west, north):
