@@ -32,6 +32,9 @@ class HubSettings(BaseSettings):
     # with start_at: the real moment (naive UTC) the hall's clock read start_at, so that hubs
     # started one after another keep one simulated time; None: the hub's own start
     clock_from: datetime | None = None
+    # how often (real seconds) bookings past their check-in are marked no-shows; a simulation
+    # with a fast clock sweeps more often
+    no_show_sweep_s: float = Field(30.0, gt=0)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)  # 0: any free port
     # The address citizens' phones open the ticket page at (the QR on each ticket), e.g.
