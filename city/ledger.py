@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
@@ -44,11 +44,17 @@ from protocol.city_sync import (
 
 HALL_LOCK, PERSON_LOCK, CHANGE_LOCK = 1, 2, 3
 COUNTING = ("no_show", "excused")  # an event with this status may change a person's bans
+SEEN_EVERY = timedelta(minutes=1)  # an idle hall's last poll is written at most this often
 
 
 def apply_batch(conn: Connection, req: SyncRequest, now: datetime,
                 max_changes: int) -> SyncAnswer:
     """Apply the hall's events once each and answer with the changes after its cursor."""
+    if not req.events:  # an idle hall's poll: read only (no commit to wait for on disk)
+        conn.execute(update(halls).where(halls.c.hall_id == req.hall,
+                                         halls.c.last_seen < now - SEEN_EVERY)
+                     .values(last_seen=now))
+        return _answer(conn, req, 0, max_changes)
     _lock(conn, HALL_LOCK, _key(req.hall))
     for key in sorted({_key(h) for h in map(_person, req.events) if h is not None}):
         _lock(conn, PERSON_LOCK, key)
@@ -66,9 +72,13 @@ def apply_batch(conn: Connection, req: SyncRequest, now: datetime,
         if isinstance(lift, LiftEvent):
             _lift(conn, req.hall, lift)
     _count(conn, req, len(fresh), now)
+    return _answer(conn, req, len(fresh), max_changes)
+
+
+def _answer(conn: Connection, req: SyncRequest, fresh: int, max_changes: int) -> SyncAnswer:
     rows = conn.execute(select(blacklist).where(blacklist.c.seq > req.cursor)
                         .order_by(blacklist.c.seq).limit(max_changes + 1)).all()
-    return SyncAnswer(accepted=len(fresh), duplicates=len(req.events) - len(fresh),
+    return SyncAnswer(accepted=fresh, duplicates=len(req.events) - fresh,
                       changes=[_change(r) for r in rows[:max_changes]],
                       more=len(rows) > max_changes)
 

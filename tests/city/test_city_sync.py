@@ -222,3 +222,21 @@ def test_city_mode_needs_its_token_and_the_city_key() -> None:
                     city_identity_key="not-a-key")
     HubSettings(city_url="http://city:8090/api/v1/sync", city_token="t",
                 city_identity_key=IDENTITY_KEY)
+
+
+def test_the_dashboard_says_when_the_city_is_out_of_reach(
+        city_hall: HallFactory, halls: list[str], city: CityService) -> None:
+    east = city_hall(halls[0])
+    sync = east.hub.city
+    assert sync is not None
+    client = signed_in_client(east.hub)
+    warning = "与全市平台的连接中断"
+    assert warning not in client.get("/").get_data(as_text=True)
+    east.link.mode = "down"
+    eventually(lambda: sync.failing_since is not None, 10, "the sync failing")
+    sync.failing_since -= 301  # as if five minutes had passed with the link down
+    page = client.get("/").get_data(as_text=True)
+    assert warning in page and "预约黑名单按最后一次同步的名单执行" in page
+    east.link.mode = "up"
+    eventually(lambda: sync.failing_since is None, 10, "the sync back")
+    assert warning not in client.get("/").get_data(as_text=True)
