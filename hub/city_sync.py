@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 import urllib.error
@@ -206,6 +207,7 @@ class CitySync:
                 if self.failing_since is None:
                     self.failing_since = time.monotonic()
                 wait = min(self.max_backoff_s, self.first_backoff_s * 2 ** (self.failures - 1))
+                wait *= random.uniform(0.5, 1.0)  # many halls must not all come back at once
                 log.warning("city sync failed (%s); again in %.1f s", e, wait)
                 self._stop.wait(wait)
                 continue
