@@ -2,7 +2,7 @@
 and SQLite file, one city service process on PostgreSQL, a day of traffic in accelerated
 time, and the links cut on the way (docs/scaling.md).
 
-    .venv/bin/python -m hallsim.city                    # 20 halls, 120x: about 7 minutes
+    .venv/bin/python -m hallsim.city                    # 20 halls, 120x: 7 to 8 minutes
     .venv/bin/python -m hallsim.city --small            # 4 halls, 1200x: under a minute
 
 Every hall's clock shows the same simulated time (HALLQ_HUB_START_AT, _CLOCK_SPEED,
