@@ -6,10 +6,11 @@ doubles nothing; a ban lifted or excused in one hall is lifted in all."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import func, select
 
 from city.app import CityService
 from city.schema import appointments as city_appointments
@@ -19,8 +20,11 @@ from city.schema import halls as city_halls
 from hallsim.citizens import Citizen, citizen
 from hub import appointment_admin
 from hub.app import Hub
+from hub.city_sync import install_identity_key
 from hub.clock import ShiftedClock
+from hub.db.engine import make_engine, migrate
 from hub.db.schema import appointments, blacklist, city_outbox, sms_messages
+from hub.hall_keys import hall_key
 from hub.identity import id_hash
 from hub.no_shows import mark_no_shows
 from hub.settings import HubSettings
@@ -61,10 +65,6 @@ def no_show_in_three(east: CityHall, west: CityHall, north: CityHall, person: Ci
         assert status == 201, body
     for hall, at in ((east, "11:00"), (west, "11:30"), (north, "12:00")):
         no_shows_at(hall, at)
-
-
-def city_engine(city: CityService) -> Engine:
-    return city.engine
 
 
 def test_no_shows_in_three_halls_refuse_booking_in_a_fourth(
@@ -208,8 +208,8 @@ def test_the_city_sees_a_person_as_one_hash_and_never_the_id_number(
     assert digest in text
     for secret in (person.id_number, person.name, person.phone, IDENTITY_KEY):
         assert secret not in text
-    with create_engine(city.settings.db_url).connect() as conn:  # nor anywhere in its tables
-        dump = " ".join(str(r) for t in ("appointments", "events", "halls")
+    with city.engine.connect() as conn:  # nor anywhere in its tables
+        dump = " ".join(str(r) for t in ("appointments", "events", "halls", "blacklist")
                         for r in conn.exec_driver_sql(f"SELECT * FROM {t}").all())
     assert person.id_number not in dump and person.phone not in dump
 
@@ -240,3 +240,15 @@ def test_the_dashboard_says_when_the_city_is_out_of_reach(
     east.link.mode = "up"
     eventually(lambda: sync.failing_since is None, 10, "the sync back")
     assert warning not in client.get("/").get_data(as_text=True)
+
+
+def test_the_city_key_replaces_a_hall_key_made_before(tmp_path: Path) -> None:
+    """A hall that ran alone joins the city: its identity key becomes the city's."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate(engine)
+    now = datetime(2026, 11, 24, 1, 0)
+    with engine.begin() as conn:
+        own = hall_key(conn, "identity", now)
+        assert install_identity_key(conn, IDENTITY_KEY, now) == 0  # no bookings yet
+        assert hall_key(conn, "identity", now) == bytes.fromhex(IDENTITY_KEY) != own
+        assert install_identity_key(conn, IDENTITY_KEY, now) == 0
