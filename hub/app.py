@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from hub import (
     appointment_codes,
+    city_sync,
     hall_hours,
     hall_state,
     identity,
@@ -59,6 +62,19 @@ KEY_PURPOSES = (appointment_codes.KEY_NAME, identity.KEY_NAME, ticket_links.KEY_
                 "web_session")
 
 NOT_FOR_PHONES = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}  # loopback or unspecified
+CITY_WARN_AFTER_S = 300.0  # the dashboard says the city link is down after this long
+
+
+def _clock(settings: HubSettings) -> Clock:
+    """The hall's clock: the real one, or (demos, simulations) one set to `start_at`,
+    running `clock_speed` times as fast from `clock_from` (several hubs in step)."""
+    if settings.start_at is None:
+        return Clock(settings.timezone)
+    clock = ShiftedClock(settings.timezone, settings.start_at, settings.clock_speed)
+    if settings.clock_from is not None:
+        clock.offset = (datetime.now(UTC).replace(tzinfo=None) - settings.clock_from) \
+            * settings.clock_speed
+    return clock
 
 
 class Hub:
@@ -67,13 +83,15 @@ class Hub:
     def __init__(self, settings: HubSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         if clock is None:
-            clock = (ShiftedClock(settings.timezone, settings.start_at) if settings.start_at
-                     else Clock(settings.timezone))
+            clock = _clock(settings)
         self.clock = clock
         self.catalogue = load_catalogue(settings.catalogue)
         self.engine = make_engine(settings.db_url)
         migrate(self.engine)
         with self.engine.begin() as conn:
+            if settings.city_identity_key is not None:  # city mode: one person, one hash
+                city_sync.install_identity_key(
+                    conn, settings.city_identity_key.get_secret_value(), self.clock.now())
             sync_catalogue(conn, self.catalogue, self.clock.now())
             for purpose in KEY_PURPOSES:  # made now, so no page makes one on a GET later
                 hall_key(conn, purpose, self.clock.now())
@@ -144,12 +162,19 @@ class Hub:
         self.ticket_base_url = settings.public_url or self.http.url
         # known only now that the server has its port; the consumer's thread starts later
         self.consumer.ctx = replace(self.consumer.ctx, hall_id=settings.hall_id, links=ticket_links
-                                    .TicketLinks(ticket_key, self.ticket_base_url))
+                                    .TicketLinks(ticket_key, self.ticket_base_url),
+                                    city=settings.city_url is not None)
 
         self.forwarder = None if settings.forward_url is None else Forwarder(
             self.engine, self.consumer.run, settings.forward_url, self.clock.now,
             first_backoff_s=settings.forward_first_backoff_s,
             max_backoff_s=settings.forward_max_backoff_s)
+        self.city = None if settings.city_url is None or settings.city_token is None else \
+            city_sync.CitySync(self.engine, self.consumer.run, settings.hall_id,
+                               settings.city_url, settings.city_token.get_secret_value(),
+                               self.clock.now, poll_s=settings.city_poll_s,
+                               first_backoff_s=settings.city_first_backoff_s,
+                               max_backoff_s=settings.city_max_backoff_s)
 
     def _opened_on_phone(self, ticket_id: int) -> None:
         """A pending ticket's page opened on a phone (paperless): confirm it as 'phone'."""
@@ -169,9 +194,14 @@ class Hub:
 
     def warnings(self) -> list[str]:
         """What managers must act on, shown on top of the dashboard."""
-        return [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
-                "承诺办结日期和取号时间可能不准" for year in
-                self.calendar.unknown_years(self.clock.service_day())]
+        found = [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
+                 "承诺办结日期和取号时间可能不准" for year in
+                 self.calendar.unknown_years(self.clock.service_day())]
+        if self.city is not None and self.city.failing_since is not None and \
+                time.monotonic() - self.city.failing_since > CITY_WARN_AFTER_S:
+            found.append("与全市平台的连接中断：预约和评价记录暂存本大厅，恢复后自动补传；"
+                         "预约黑名单按最后一次同步的名单执行")
+        return found
 
     @property
     def dashboard_url(self) -> str:
@@ -182,6 +212,8 @@ class Hub:
         self.http.start()
         if self.forwarder is not None:
             self.forwarder.start()
+        if self.city is not None:
+            self.city.start()
         log.info("hub of hall %s up; dashboard %s", self.settings.hall_id, self.dashboard_url)
         if self.settings.public_url is None and self.settings.http_host in NOT_FOR_PHONES:
             log.warning("tickets link to %s, which phones cannot open: set HALLQ_HUB_HTTP_HOST "
@@ -191,6 +223,8 @@ class Hub:
     def stop(self) -> None:
         if self.forwarder is not None:
             self.forwarder.stop()
+        if self.city is not None:
+            self.city.stop()
         self.consumer.stop()
         self.devices.close()
         self.http.stop()

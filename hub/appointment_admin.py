@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from sqlalchemy import Connection, select, update
 
-from hub import audit, no_shows
+from hub import audit, city_sync, no_shows
 from hub.booking import booking
 from hub.context import HallContext
 from hub.db.schema import appointments, blacklist, services
@@ -42,6 +42,7 @@ def confirm(conn: Connection, ctx: HallContext, appointment_id: str, accept: boo
     reason = note.strip() if accept else _reason(note)
     conn.execute(update(appointments).where(appointments.c.id == appointment_id)
                  .values(status=status, changed_at=now, note=reason or None))
+    city_sync.appointment_changed(conn, ctx, appointment_id, now)
     phone = conn.scalar(select(appointments.c.phone).where(appointments.c.id == appointment_id))
     name = conn.scalar(select(services.c.name).where(services.c.code == found.service))
     when = f"{found.day.month}月{found.day.day}日{found.start:%H:%M}-{found.end:%H:%M}"
@@ -76,6 +77,7 @@ def excuse(conn: Connection, ctx: HallContext, appointment_id: str, who: str,
     now = ctx.clock.now()
     if not no_shows.excuse(conn, appointment_id, reason, now):
         raise UserError(ErrorCode.INVALID, f"{appointment_id} is no no-show", "该预约不是预约未到")
+    city_sync.appointment_changed(conn, ctx, appointment_id, now)
     audit.record(conn, now, who, "appointment.excuse", appointment_id, {"status": "no_show"},
                  {"status": "excused"}, reason)
 
@@ -88,5 +90,6 @@ def lift(conn: Connection, ctx: HallContext, entry_id: int, who: str, reason: st
                        .where(blacklist.c.id == entry_id)).one_or_none()
     if row is None or not no_shows.lift(conn, entry_id, who, reason, now):
         raise UserError(ErrorCode.INVALID, f"blacklist entry {entry_id}", "没有找到该黑名单记录")
+    city_sync.blacklist_lifted(conn, ctx, entry_id, who, reason, now)
     audit.record(conn, now, who, "blacklist.lift", str(entry_id),
                  {"id": row.id_masked, "until": row.until.isoformat()}, {"lifted": True}, reason)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hub import identity
+from hub import city_sync, identity
 from hub.appointment_codes import KEY_NAME as CODE_KEY
 from hub.appointment_codes import AppointmentCode, new_appointment_id, sign
 from hub.blacklist_rules import Ban
@@ -183,6 +183,7 @@ def book(conn: Connection, ctx: HallContext, *, service: str, day: date, start: 
         id_hash=person.id_hash, id_masked=person.id_masked, name_masked=person.name_masked,
         phone=person.phone, form=form if slot.out_of_hours else None, created_at=now,
         changed_at=now))
+    city_sync.appointment_changed(conn, ctx, appointment_id, now)
     when = f"{day.month}月{day.day}日{slot.text()}"
     text = (f"您已预约{when}办理“{service_name}”，请按时到大厅取号机扫码取号。不能前来请提前取消。"
             if status == "booked" else
@@ -224,5 +225,6 @@ def cancel(conn: Connection, ctx: HallContext, appointment_id: str) -> Booking:
     now = ctx.clock.now()
     conn.execute(update(appointments).where(appointments.c.id == appointment_id)
                  .values(status="cancelled", changed_at=now))
+    city_sync.appointment_changed(conn, ctx, appointment_id, now)
     log.info("appointment %s cancelled", appointment_id)
     return booking(conn, ctx, appointment_id)

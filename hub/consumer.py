@@ -47,8 +47,6 @@ from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
 
-NO_SHOW_SWEEP_S = 30.0  # how often bookings past their check-in are marked no-shows
-
 StatesHandler = Callable[[QueueState | None, list[WindowState]], None]
 # (class, id, status, retained): retained is True for a status the broker kept from before
 DeviceHandler = Callable[[DeviceClass, str, DeviceStatus, bool], None]
@@ -196,11 +194,11 @@ class RequestConsumer:
             self._republish = True
 
     def _sweep_no_shows(self) -> None:
-        """Every NO_SHOW_SWEEP_S: bookings whose check-in has closed become no-shows, and
-        (where the province has them) unreviewed cases past their time get the default."""
+        """Every `no_show_sweep_s` (30 s): bookings whose check-in has closed become no-shows,
+        and (where the province has them) unreviewed cases past their time get the default."""
         if time.monotonic() < self._next_sweep:
             return
-        self._next_sweep = time.monotonic() + NO_SHOW_SWEEP_S
+        self._next_sweep = time.monotonic() + self.settings.no_show_sweep_s
         try:
             with self.engine.begin() as conn:
                 marked = mark_no_shows(conn, self.ctx, self.clock.now())

@@ -29,6 +29,7 @@ class HallContext:
     links: TicketLinks | None = None  # each ticket's page for phones; None: no page served
     reviews: ReviewRules = ReviewRules()
     appointments: AppointmentRules = AppointmentRules()
+    city: bool = False  # city mode: appointments and reviews go to the city (hub/city_sync.py)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
+from hub import city_sync
 from hub.blacklist_rules import ban_after, warn_after
 from hub.context import HallContext
 from hub.db.schema import appointments, blacklist
@@ -41,6 +42,7 @@ def mark_no_shows(conn: Connection, ctx: HallContext, now: datetime) -> int:
                                                 appointments.c.status == "booked")
                      .values(status="no_show", changed_at=now))
         log.info("appointment %s: no-show", row.id)
+        city_sync.appointment_changed(conn, ctx, row.id, now)
         _consequences(conn, row.id_hash, row.id, now)
     return len(due)
 

@@ -291,6 +291,10 @@ blacklist = Table(
     Column("lifted_at", DateTime, nullable=True),  # a manager lifted it …
     Column("lifted_by", String(50), nullable=True),
     Column("lift_reason", String(200), nullable=True),  # … with a written reason
+    # city mode (hub/city_sync.py): the city's change number last applied to this entry, and
+    # the hall whose no-show completed it; both None for a ban of this hall's own records
+    Column("city_seq", Integer, nullable=True, index=True),
+    Column("city_hall", String(32), nullable=True),
 )
 
 # Text messages to citizens, through hub/sms.py: the default gateway only records them
@@ -360,6 +364,20 @@ forward_outbox = Table(
     Column("sent_at", DateTime, nullable=True),
     Column("last_error", String(200), nullable=True),
     Index("ix_forward_due", "sent_at", "id"),
+)
+
+# City mode: what goes to the city service (hub/city_sync.py), written in the transaction
+# of the change itself; ids only grow (AUTOINCREMENT): they are the order the city applies.
+city_outbox = Table(
+    "city_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(32), nullable=False, unique=True),  # the city applies it once
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    Index("ix_city_outbox_due", "sent_at", "id"),
+    sqlite_autoincrement=True,
 )
 
 # 周通报: the points managers give each 窗口单位 (department) per week on the items of seed

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from hub import city_sync
 from hub.appointment_codes import KEY_NAME, AppointmentCode, Refusal, verify
 from hub.context import HallContext, Outcome
 from hub.db.prepared import Prepared
@@ -69,6 +70,7 @@ def on_check_in(conn: Connection, ctx: HallContext, device_id: str, req: Request
     outcome = issue(conn, ctx, device_id, req, found.service,
                     appointment_id=found.appointment_id)
     _BOOKING_USED.run(conn, {"b_appt": found.appointment_id, "b_now": now})
+    city_sync.appointment_changed(conn, ctx, found.appointment_id, now)
     return outcome
 
 

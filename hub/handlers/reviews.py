@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, func, insert, select
 
-from hub import audit
+from hub import audit, city_sync
 from hub.context import HallContext, Outcome
 from hub.db.schema import cases, reviews, services, tickets
 from hub.followups import open_followup
@@ -128,4 +128,5 @@ def record_review(conn: Connection, ctx: HallContext, case_id: int, grade: Grade
     enqueue(conn, f"review:{ctx.hall_id}:{review_id}",  # to the province (hub/forwarder.py)
             {"kind": "review", "hall": ctx.hall_id, "channel": channel,
              **record.model_dump(mode="json")}, now)
+    city_sync.review_recorded(conn, ctx, record.model_dump(mode="json"), channel, now)
     return record

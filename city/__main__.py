@@ -1,0 +1,3 @@
+from city.app import main
+
+main()
