@@ -27,15 +27,18 @@ _halls = itertools.count(1)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long fault and load tests")
+    parser.addoption("--provision", action="store_true",
+                     help="provision a hall of Debian chroots with Ansible (root, network)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow"):
-        return
-    skip = pytest.mark.skip(reason="long run: use --run-slow")
+    skips = {"slow": (config.getoption("--run-slow"), "long run: use --run-slow"),
+             "provision": (config.getoption("--provision"),
+                           "chroots, minutes and the network: use --provision")}
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        for mark, (wanted, reason) in skips.items():
+            if item.get_closest_marker(mark) is not None and not wanted:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
