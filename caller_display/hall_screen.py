@@ -23,6 +23,7 @@ from caller_display.broadcasts import Broadcasts, BroadcastVoice
 from caller_display.main_screen import Call, MainScreen
 from caller_display.settings import DisplaySettings
 from protocol.link import DeviceLink
+from protocol.systemd import watch_kivy
 from protocol.topics import DeviceClass
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def main() -> None:
 
     # systemd stops the screen with SIGTERM: leave the main loop, so the link says offline.
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: hall.app.stop()))
+    watch_kivy(Clock)  # READY=1 at the first frame, then systemd's watchdog from the UI loop
     hall.run()
 
 

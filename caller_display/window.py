@@ -23,6 +23,7 @@ from caller_display.window_app import WindowApp
 from caller_display.window_settings import CallerSettings
 from printing.printers import Printer, open_printer
 from protocol.link import DeviceLink, State
+from protocol.systemd import watch_kivy
 from protocol.topics import DeviceClass
 
 log = logging.getLogger(__name__)
@@ -94,4 +95,5 @@ def main() -> None:
     # systemd stops the window with SIGTERM: leave the main loop, so the link says offline.
     signal.signal(signal.SIGTERM,
                   lambda *_: Clock.schedule_once(lambda _dt: program.app.stop()))
+    watch_kivy(Clock)  # READY=1 at the first frame, then systemd's watchdog from the UI loop
     program.run()

@@ -55,6 +55,7 @@ from hub.web.ticket_page import TicketPages
 from hub.window_matrix import read_matrix
 from hub.work_calendar import WorkCalendar
 from protocol.messages import Grade
+from protocol.systemd import watch_loop
 
 log = logging.getLogger(__name__)
 # The hall's secret keys (hub/hall_keys.py), one per purpose.
@@ -241,5 +242,6 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     hub.start()
     print(f"HallQ hub ready; dashboard {hub.dashboard_url}", flush=True)
-    stop.wait()
+    # systemd's watchdog (protocol/systemd.py) is fed while the request and web threads live.
+    watch_loop(stop, lambda: hub.consumer._thread.is_alive() and hub.http._thread.is_alive())
     hub.stop()

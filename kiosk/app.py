@@ -42,6 +42,7 @@ from printing.printers import open_printer
 from protocol.errors import ZH, ErrorCode
 from protocol.link import DeviceLink
 from protocol.messages import ErrorReply, TicketIssued
+from protocol.systemd import watch_kivy
 from protocol.topics import DeviceClass
 from screen_ui.window import open_window, save_screen
 
@@ -368,6 +369,7 @@ def main() -> None:
     core.start()
     if scanner is not None:
         scanner.start()
+    watch_kivy(Clock)  # READY=1 at the first frame, then systemd's watchdog from the UI loop
     try:
         app.run()
     finally:

@@ -66,6 +66,8 @@ def new_client(
     if settings.username:
         password = settings.password.get_secret_value() if settings.password else None
         client.username_pw_set(settings.username, password)
+    if settings.ca_file is not None:  # the broker's certificate must be signed by the hall CA
+        client.tls_set(ca_certs=str(settings.ca_file))
     client.reconnect_delay_set(min_delay=1, max_delay=8)
     client.on_socket_open = _no_delay
     return client

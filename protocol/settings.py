@@ -20,6 +20,8 @@ class MqttSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     keepalive: int = Field(15, ge=5, le=600)
+    # TLS: the hall CA's certificate (made at install, ansible/); None: plain TCP (loopback)
+    ca_file: Path | None = None
 
 
 class DeviceSettings(BaseSettings):

@@ -2,12 +2,14 @@
 
 Topic strings are built here and nowhere else. A device's MQTT username is its
 device class and its client id is its device id, so the broker can bind each
-device to its own request and reply topics with one pattern.
+device to its own request and reply topics with one pattern. A provisioned hall
+gives each device its own account instead (`hall_acl`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -141,6 +143,16 @@ def parse_window_state_topic(topic: str) -> int | None:
     return None
 
 
+# What a device may do on its own topics: (access, the topic's tail after its class and id).
+_DEVICE_GRANTS = (("write", "req/+"), ("write", "status"), ("read", "reply"))
+
+
+def _device_grants(hall_id: str, device_class: str, device_id: str) -> list[str]:
+    """ACL lines' `access topic` for one device (or for `%u`/`%c` patterns)."""
+    return [f"{access} {ROOT}/{hall_id}/{device_class}/{device_id}/{tail}"
+            for access, tail in _DEVICE_GRANTS]
+
+
 def broker_acl() -> str:
     """Mosquitto ACL file text: each device may publish only its own class's requests.
 
@@ -151,9 +163,7 @@ def broker_acl() -> str:
     """
     lines = [
         "# Written by HallQ from protocol/topics.py; do not edit by hand.",
-        f"pattern write {ROOT}/+/%u/%c/req/+",
-        f"pattern write {ROOT}/+/%u/%c/status",
-        f"pattern read {ROOT}/+/%u/%c/reply",
+        *(f"pattern {grant}" for grant in _device_grants("+", "%u", "%c")),
         "",
         f"user {DeviceClass.HUB.value}",
         f"topic readwrite {ROOT}/#",
@@ -163,4 +173,31 @@ def broker_acl() -> str:
         lines += ["", f"user {reader.value}", f"topic read {ROOT}/+/state/#"]
         if reader in EVENT_READERS:
             lines.append(f"topic read {ROOT}/+/event/#")
+    return "\n".join(lines) + "\n"
+
+
+def hall_acl(hall_id: str, devices: Iterable[tuple[DeviceClass, str]]) -> str:
+    """Mosquitto ACL file text for a real hall: one account per device, its username the
+    device id (the broker also makes it the client id), the same grants as `broker_acl()`
+    but spelled out for this hall and each device, so a stolen kiosk password speaks only
+    for that kiosk. The hub signs in as `hub`."""
+    if not _ID.fullmatch(hall_id):
+        raise ValueError(f"hall id {hall_id!r} does not match {ID_PATTERN}")
+    lines = [
+        f"# Written by HallQ from protocol/topics.py for hall {hall_id}; do not edit by hand.",
+        "",
+        f"user {DeviceClass.HUB.value}",
+        f"topic readwrite {ROOT}/{hall_id}/#",
+    ]
+    seen = {DeviceClass.HUB.value}
+    for device_class, device_id in devices:
+        if device_class is DeviceClass.HUB or not _ID.fullmatch(device_id):
+            raise ValueError(f"not a device: {device_class.value} {device_id!r}")
+        if device_id in seen:
+            raise ValueError(f"device id {device_id!r} twice (or the hub's own name)")
+        seen.add(device_id)
+        lines += ["", f"user {device_id}",
+                  *(f"topic {grant}" for grant in _device_grants(
+                      hall_id, device_class.value, device_id)),
+                  f"topic read {states_filter(hall_id)}"]
     return "\n".join(lines) + "\n"

@@ -50,6 +50,8 @@ _halls = itertools.count(1)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long fault and load tests")
+    parser.addoption("--provision", action="store_true",
+                     help="provision a hall of Debian chroots with Ansible (root, network)")
     parser.addoption("--db", choices=("sqlite", "postgresql", "both"),
                      default=os.environ.get("HALLQ_TEST_DB") or None,
                      help="the database of the database tests (default: both, when a "
@@ -107,12 +109,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow"):
-        return
-    skip = pytest.mark.skip(reason="long run: use --run-slow")
+    skips = {"slow": (config.getoption("--run-slow"), "long run: use --run-slow"),
+             "provision": (config.getoption("--provision"),
+                           "chroots, minutes and the network: use --provision")}
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        for mark, (wanted, reason) in skips.items():
+            if item.get_closest_marker(mark) is not None and not wanted:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
