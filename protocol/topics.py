@@ -200,4 +200,6 @@ def hall_acl(hall_id: str, devices: Iterable[tuple[DeviceClass, str]]) -> str:
                   *(f"topic {grant}" for grant in _device_grants(
                       hall_id, device_class.value, device_id)),
                   f"topic read {states_filter(hall_id)}"]
+        if device_class in EVENT_READERS:
+            lines.append(f"topic read {events_filter(hall_id)}")
     return "\n".join(lines) + "\n"
