@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.figures import report  # noqa: E402
 from bench.hall import BenchHall, bench_hall  # noqa: E402
 from hub.catalogue import DEFAULT_CATALOGUE, load_catalogue  # noqa: E402
-from protocol.link import DeviceLink  # noqa: E402
+from protocol.link import DeviceLink, StateHandler  # noqa: E402
 from protocol.messages import (  # noqa: E402
     CallNext,
     CaseFinished,
@@ -133,17 +133,19 @@ class Timings:
 
 class Day:
     """Kiosks issuing `tickets` evenly over `seconds`, windows serving them all; the hub's
-    and the broker's figures sampled every `sample_s`."""
+    and the broker's figures sampled every `sample_s`. `window_screen` gets every state the
+    windows' device links receive, from their first connection on."""
 
     def __init__(self, hall: BenchHall, posts: list[tuple[int, str]], items: list[str], *,
                  tickets: int, seconds: float, kiosks: int, seed: int,
-                 sample_s: float = 1.0) -> None:
+                 sample_s: float = 1.0, window_screen: StateHandler | None = None) -> None:
         self.hall, self.posts, self.items = hall, posts, items
         self.tickets, self.seconds, self.sample_s = tickets, seconds, sample_s
         self.rng = random.Random(seed)
         self.timings = Timings()
         self.kiosks = [hall.link(DeviceClass.KIOSK, f"kiosk-{i}") for i in range(kiosks)]
-        self.callers = [hall.link(DeviceClass.CALLER, f"caller-{w}") for w, _ in posts]
+        self.callers = [hall.link(DeviceClass.CALLER, f"caller-{w}", on_state=window_screen)
+                        for w, _ in posts]
         for (window, staff), link in zip(posts, self.callers, strict=True):
             for request in (SignIn(request_id=uuid4(), window=window, staff_no=staff,
                                    pin=PIN), OpenWindow(request_id=uuid4(), window=window)):

@@ -106,20 +106,18 @@ def main() -> None:
 
             main_link = hall.link(DeviceClass.DISPLAY, "main-screen", on_state=on_state)
             manager = dashboard(hall)
-            day = Day(hall, posts, items, tickets=tickets, seconds=args.minutes * 60,
-                      kiosks=args.kiosks, seed=7, sample_s=10)
             window_states: dict[int, WindowState] = {}
             lock = threading.Lock()
 
-            def keep_window(state: State, live: bool) -> None:
+            def keep_window(state: State, live: bool) -> None:  # the window screens' view
                 if isinstance(state, WindowState):
                     with lock:
                         old = window_states.get(state.window)
                         if old is None or state.updated_at >= old.updated_at:
                             window_states[state.window] = state
 
-            for link in day.callers:  # each window screen follows its own window
-                link.on_state = keep_window
+            day = Day(hall, posts, items, tickets=tickets, seconds=args.minutes * 60,
+                      kiosks=args.kiosks, seed=7, sample_s=10, window_screen=keep_window)
             reads: list[float] = []
             stop = threading.Event()
 
