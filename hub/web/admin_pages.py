@@ -77,12 +77,14 @@ def admin_pages(engine: Engine, run: Run, clock: Clock, hall_name: str) -> Bluep
     @allow("admin", "manager")
     def audit_page() -> tuple[str, int]:
         query, filters = audit_query()
-        page = max(1, request.args.get("page", 1, type=int) or 1)
+        asked = request.args.get("page", 1, type=int) or 1
         with reader.connect() as conn:
             total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, asked), pages)  # past the last page: the last page
             rows = conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         return render_template("audit.html", hall_name=hall_name, rows=rows, filters=filters,
-                               page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total,
+                               page=page, pages=pages, total=total,
                                action_zh=ACTION_ZH, local=clock.local,
                                change_text=change_text), 200
 

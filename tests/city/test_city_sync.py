@@ -152,6 +152,7 @@ def test_a_ban_lifted_in_one_hall_is_lifted_in_all(
     person = citizen(301)
     no_show_in_three(east, west, north, person)
     eventually(lambda: banned(south.hub, person), 10, "the ban in the fourth hall")
+    eventually(lambda: banned(east.hub, person), 10, "the ban back in the first hall")
     with east.hub.engine.connect() as conn:
         entry = conn.scalar(select(blacklist.c.id).where(blacklist.c.lifted_at.is_(None)))
     assert entry is not None

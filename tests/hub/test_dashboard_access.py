@@ -73,3 +73,12 @@ def test_a_missing_page_and_a_wrong_method_answer_in_chinese(hub: Hub) -> None:
     assert wrong.status_code == 405 and "不能这样打开这个页面" in wrong.get_data(as_text=True)
     api = web.get("/api/no-such-thing")
     assert api.status_code == 404 and api.get_json()["message"] == "没有这个页面，请从菜单进入"
+
+
+def test_a_page_number_past_the_end_shows_the_last_page(hub: Hub) -> None:
+    """Found by tests/fuzz: /audit?page=200000000000000000 was a database error (500)."""
+    web = signed_in_client(hub, "zhang", "manager")
+    for asked in ("200000000000000000", "3", "-5", "x"):
+        answer = web.get(f"/audit?page={asked}")
+        assert answer.status_code == 200, asked
+        assert "第 1 / 1 页" in answer.get_data(as_text=True), asked
