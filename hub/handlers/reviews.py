@@ -126,7 +126,7 @@ def record_review(conn: Connection, ctx: HallContext, case_id: int, grade: Grade
                           grade=grade, grade_name=GRADE_ZH[grade], stars=GRADE_STARS[grade],
                           reason=reason, created_at=ctx.clock.local(now))
     enqueue(conn, f"review:{ctx.hall_id}:{review_id}",  # to the province (hub/forwarder.py)
-            {"kind": "review", "hall": ctx.hall_id, "channel": channel,
-             **record.model_dump(mode="json")}, now)
+            {"kind": "review", "hall": ctx.hall_id, **record.model_dump(mode="json"),
+             "channel": channel}, now)  # the channel it came by, not the record's default
     city_sync.review_recorded(conn, ctx, record.model_dump(mode="json"), channel, now)
     return record

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hub import admin
 from hub.app import Hub
 from hub.clock import ShiftedClock
-from hub.db.schema import audit_log, reviews
+from hub.db.schema import audit_log, forward_outbox, reviews
 from hub.settings import HubSettings
 from protocol.messages import CaseFinished, TicketCalled, TicketIssued
 from tests.conftest import LinkFactory
@@ -65,6 +65,8 @@ def test_working_day_five_is_accepted(hub: Hub, make_link: LinkFactory, tmp_path
         assert conn.execute(select(reviews.c.grade, reviews.c.channel)).all() == [
             ("satisfied", "call")]
         assert conn.scalar(select(audit_log.c.action)) == "review.supplement"
+        forwarded = conn.scalar(select(forward_outbox.c.payload))
+    assert forwarded["channel"] == "call", "the province is told the review came by phone"
 
 
 def test_working_day_six_is_refused(hub: Hub, make_link: LinkFactory, tmp_path: Path,
