@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -20,16 +21,22 @@ PERCENT = "0.0%"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def cell_value(value: object) -> object:
+    """A value as a cell may hold it: text without the control characters Excel's format
+    cannot store (a backspace typed into a note would otherwise fail the whole file)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def write_table(sheet: Worksheet, title: str, subtitle: str, header: Sequence[str],
                 rows: Sequence[Sequence[object]], widths: Sequence[int],
                 percent_columns: Sequence[int] = ()) -> None:
     """Title, subtitle, a boxed header and rows from row 3; columns sized; the columns in
     `percent_columns` (1-based) shown as percentages."""
-    sheet.append([title])
-    sheet.append([subtitle])
-    sheet.append(list(header))
+    sheet.append([cell_value(title)])
+    sheet.append([cell_value(subtitle)])
+    sheet.append([cell_value(h) for h in header])
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([cell_value(v) for v in row])
     last = get_column_letter(len(header))
     sheet.merge_cells(f"A1:{last}1")
     sheet.merge_cells(f"A2:{last}2")

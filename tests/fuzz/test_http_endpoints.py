@@ -129,6 +129,7 @@ def test_the_idle_hub_commits_nothing(hall: Hall) -> None:
     assert hall.version() == before
 
 
+@pytest.mark.timeout(3600)  # --run-slow: 300 requests a route take some minutes
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_every_route_answers_generated_input_without_a_server_error(
         hall: Hall, method: str, request: pytest.FixtureRequest) -> None:
