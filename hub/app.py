@@ -14,7 +14,7 @@ from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import make_engine, migrate
 from hub.device_watch import DeviceWatch
-from hub.forwarder import Forwarder
+from hub.forwarder import Forwarder, backlog_warning
 from hub.hall_keys import hall_key
 from hub.handlers.reviews import review_on_phone
 from hub.handlers.tickets import hand_over_by_phone
@@ -151,9 +151,14 @@ class Hub:
 
     def warnings(self) -> list[str]:
         """What managers must act on, shown on top of the dashboard."""
-        return [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
-                "承诺办结日期和取号时间可能不准" for year in
-                self.calendar.unknown_years(self.clock.service_day())]
+        found = [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
+                 "承诺办结日期和取号时间可能不准" for year in
+                 self.calendar.unknown_years(self.clock.service_day())]
+        if self.forwarder is not None:
+            late = backlog_warning(self.forwarder.reader, self.clock.now())
+            if late is not None:
+                found.append(late)
+        return found
 
     @property
     def dashboard_url(self) -> str:
