@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.link import State
-from protocol.messages import CatalogueState, HubStatus, QueueState, WindowState
+from protocol.messages import CatalogueState, HubProblem, HubStatus, QueueState, WindowState
 
 
 def call_text(number: str, window: int) -> str:
@@ -58,6 +58,7 @@ class MainScreen:
         self.catalogue: CatalogueState | None = None
         self.on_change: Callable[[], None] | None = None  # a screen redraws (any thread)
         self.hub_online: bool | None = None  # None: not known yet
+        self.hub_problem: HubProblem | None = None  # online but unable to work (disk full)
         self._seen: dict[int, int] = {}  # window -> last call_seq
         self._lock = threading.Lock()
 
@@ -73,6 +74,7 @@ class MainScreen:
             return
         if isinstance(state, HubStatus):
             self.hub_online = state.status == "online"
+            self.hub_problem = state.problem
             return
         if isinstance(state, CatalogueState):
             self.catalogue = state

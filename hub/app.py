@@ -7,6 +7,8 @@ import signal
 import threading
 from dataclasses import replace
 
+from sqlalchemy.exc import OperationalError
+
 from hub import hall_hours, hall_state, item_setup, public_info, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
@@ -22,6 +24,7 @@ from hub.issuing import IssuingRules
 from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
+from hub.storage import is_storage_full
 from hub.web import create_web_app
 from hub.web.admin_pages import admin_pages
 from hub.web.appointments_page import appointments_page
@@ -60,8 +63,17 @@ class Hub:
         self.catalogue = load_catalogue(settings.catalogue)
         self.engine = make_engine(settings.db_url)
         migrate(self.engine)
+        full_at_start = None
+        try:
+            with self.engine.begin() as conn:
+                sync_catalogue(conn, self.catalogue, self.clock.now())
+        except OperationalError as exc:  # the disk is full: start, and say so (hub/storage.py)
+            if not is_storage_full(exc):
+                raise
+            full_at_start = self.clock.now()
+            log.error("the database's disk is full: the catalogue file is not synced until a "
+                      "start with room; serving what the database holds")
         with self.engine.begin() as conn:
-            sync_catalogue(conn, self.catalogue, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
             caps = item_setup.read_caps(conn)
@@ -84,6 +96,7 @@ class Hub:
                                     hall_hours.plan(self.catalogue, managed_hours), caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
                                         self.calendar, self.issuing, catalogue_state)
+        self.consumer.storage_full_since = full_at_start
         self.devices = DeviceWatch(self.engine, self.feed, self.clock, self.consumer.run)
         self.consumer.on_device = self.devices.on_status
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
@@ -154,6 +167,11 @@ class Hub:
         found = [f"{year}年的法定节假日和调休安排尚未录入：在录入前按周一至周五计算工作日，"
                  "承诺办结日期和取号时间可能不准" for year in
                  self.calendar.unknown_years(self.clock.service_day())]
+        full_since = self.consumer.storage_full_since
+        if full_since is not None:
+            found.insert(0, f"服务器存储空间不足（{self.clock.local(full_since):%H:%M}起）："
+                         "已暂停取号、叫号和修改，已保存的数据完好；请清理服务器磁盘空间，"
+                         "有空间后自动恢复")
         if self.forwarder is not None:
             late = backlog_warning(self.forwarder.reader, self.clock.now())
             if late is not None:
