@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from sqlalchemy.exc import OperationalError
 
-from hub import hall_hours, hall_state, item_setup, public_info, ticket_links
+from hub import clock_jumps, hall_hours, hall_state, item_setup, public_info, ticket_links
 from hub.catalogue import load_catalogue
 from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
@@ -172,6 +172,9 @@ class Hub:
             found.insert(0, f"服务器存储空间不足（{self.clock.local(full_since):%H:%M}起）："
                          "已暂停取号、叫号和修改，已保存的数据完好；请清理服务器磁盘空间，"
                          "有空间后自动恢复")
+        held = clock_jumps.warning(self.clock)
+        if held is not None:
+            found.append(held)
         if self.forwarder is not None:
             late = backlog_warning(self.forwarder.reader, self.clock.now())
             if late is not None:

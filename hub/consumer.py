@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from hub import hall_state
+from hub import clock_jumps, hall_state
 from hub.clock import Clock
 from hub.context import HallContext, Outcome
 from hub.day_close import close_past_days
@@ -84,6 +84,7 @@ class RequestConsumer:
         self.storage_full_since: datetime | None = None  # the disk is full (hub/storage.py)
         self.refusals = Refusals()  # requests refused while it was
         self._next_probe = 0.0  # monotonic time to look for room again
+        self._next_jump_check = 0.0  # monotonic time to look whether a clock jump can be taken
         self._batch: list[mqtt.MQTTMessage] = []
         self._republish = False
         self._day: date | None = None  # the service day the hub has closed the past for
@@ -170,6 +171,7 @@ class RequestConsumer:
                 self._sweep_no_shows()
             else:
                 self._look_for_room()
+            self._take_clock_jump()
             self._run_jobs()
             republish = self._republish
             if self._batch or republish:
@@ -220,6 +222,22 @@ class RequestConsumer:
             return
         if marked:
             log.info("%d appointments marked as no-shows", marked)
+
+    def _take_clock_jump(self) -> None:
+        """A jump of the system clock the hub holds (hub/clock.py) is taken as soon as
+        nobody waits: every screen then gets its state with the new time."""
+        if not self.clock.held or time.monotonic() < self._next_jump_check:
+            return
+        self._next_jump_check = time.monotonic() + clock_jumps.CHECK_S
+        try:
+            with self.engine.connect() as conn:
+                take = clock_jumps.may_take(conn, self.clock)
+        except OperationalError:
+            log.exception("could not look at the queue for the clock; will try again")
+            return
+        if take:
+            self.clock.take_jump()
+            self._republish = True
 
     def _close_past_days(self) -> None:
         """Once per new service day (and at start): close what earlier days left waiting."""
