@@ -31,6 +31,7 @@ from protocol.messages import QueueState
 
 WEEKDAYS = "一二三四五六日"
 OFFLINE = "系统维护中，请留意窗口叫号"
+STORAGE_FULL = "系统维护中，暂停取号，请到导办台咨询"  # the hub's disk is full
 CONNECTING = "正在连接叫号系统…"
 NO_CALL = "请留意叫号"
 
@@ -39,6 +40,15 @@ def clock_text(now: datetime) -> str:
     """The title bar's clock: "2026年5月11日 星期一  09:30:05"."""
     return (f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}  "
             f"{now:%H:%M:%S}")
+
+
+def banner_text(hub_online: bool | None, hub_problem: str | None, link_up: bool) -> str:
+    """The band under the title: connecting, the hub away or unable to work; "" for none."""
+    if hub_online is None:  # nothing heard from the hub yet
+        return CONNECTING
+    if not hub_online or not link_up:
+        return OFFLINE
+    return STORAGE_FULL if hub_problem == "storage_full" else ""
 
 
 def window_name(window: int) -> str:

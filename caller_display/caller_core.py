@@ -72,6 +72,7 @@ class CallerCore:
         self.last_case: CaseFinished | None = None  # the case the evaluator may review
         self.notice_error: str | None = None  # Chinese, for the screen; None: it printed
         self._state_lock = threading.Lock()
+        self._broadcasts = 0  # our window's states heard from the hub's broadcasts
         self._print_lock = threading.Lock()
         link.on_state = self.on_state
         link.on_late_reply = self._on_late_reply
@@ -82,9 +83,22 @@ class CallerCore:
         if isinstance(state, CatalogueState):
             self.catalogue = state  # published whole: the latest is the truth
         elif isinstance(state, WindowState) and state.window == self.window:
-            with self._state_lock:
-                if self.state is None or state.updated_at >= self.state.updated_at:
-                    self.state = state
+            with self._state_lock:  # the hub's broadcasts come in the order it made them
+                self.state = state
+                self._broadcasts += 1
+
+    def _keep_reply_window(self, state: object, heard: int) -> None:
+        """A reply's window state (it often comes before the broadcast), unless a broadcast
+        newer than it came first. Its time decides only when a broadcast came while the
+        request was out (`heard`: how many before): after a step back of the hub's clock
+        (a restart once the system clock was set back) every state looks older than the
+        last, and the screen must not stop following the hub."""
+        if not isinstance(state, WindowState) or state.window != self.window:
+            return
+        with self._state_lock:
+            if (self.state is None or self._broadcasts == heard
+                    or state.updated_at >= self.state.updated_at):
+                self.state = state
 
     def sign_in(self, staff_no: str, pin: str) -> AnyReply | None:
         """Staff number and PIN; the staff card appears on the window screen."""
@@ -223,11 +237,12 @@ class CallerCore:
         return self.state.ticket_id if self.state else None
 
     def _ask(self, request: Request) -> AnyReply | None:
+        heard = self._broadcasts
         reply = self.link.send(request).wait(self.reply_timeout)
         if isinstance(reply, ErrorReply):
             log.info("window %s: %s refused: %s", self.window, request.ACTION, reply.code)
         elif reply is not None and hasattr(reply, "window"):
-            self.on_state(reply.window, True)  # the reply is fresher than the broadcast
+            self._keep_reply_window(reply.window, heard)
         if isinstance(reply, TicketCalled):
             log.info("window %s calls %s", self.window, reply.ticket.number)
         return reply

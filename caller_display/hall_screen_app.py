@@ -27,10 +27,11 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from caller_display.call_board import (
-    CONNECTING,
     NO_CALL,
     OFFLINE,
+    STORAGE_FULL,
     CallBoard,
+    banner_text,
     clock_text,
     paused_text,
     waiting_rows,
@@ -253,8 +254,9 @@ class HallView(Panel):
         if self.shown.get("banner") == text:
             return
         self.shown["banner"] = text
-        self._set_strip(self.banner_box, text, ALERT if text == OFFLINE else BRAND, WHITE,
-                        "banner", "banner_h")
+        alert = text in (OFFLINE, STORAGE_FULL)
+        self._set_strip(self.banner_box, text, ALERT if alert else BRAND, WHITE, "banner",
+                        "banner_h")
 
     def set_broadcast(self, text: str) -> None:
         """The hall's broadcast on a blue strip of up to two lines; "" for none."""
@@ -387,10 +389,7 @@ class HallScreenApp(App):
         if view is None:
             return
         view.clock.text = clock_text(datetime.now(self.zone))
-        if screen.hub_online is None:  # nothing heard from the hub yet
-            view.set_banner(CONNECTING)
-        else:
-            view.set_banner(OFFLINE if not screen.hub_online or not self.link_up() else "")
+        view.set_banner(banner_text(screen.hub_online, screen.hub_problem, self.link_up()))
         view.set_broadcast(screen.broadcasts.shown())
         catalogue = screen.catalogue
         notices = catalogue.notices if catalogue else []

@@ -11,7 +11,14 @@ from datetime import datetime
 
 from caller_display.broadcasts import Broadcasts
 from protocol.link import Event, State
-from protocol.messages import CatalogueState, HubStatus, QueueState, VoiceSettings, WindowState
+from protocol.messages import (
+    CatalogueState,
+    HubProblem,
+    HubStatus,
+    QueueState,
+    VoiceSettings,
+    WindowState,
+)
 
 
 def call_text(number: str, window: int) -> str:
@@ -67,6 +74,7 @@ class MainScreen:
         self.catalogue: CatalogueState | None = None
         self.on_change: Callable[[], None] | None = None  # a screen redraws (any thread)
         self.hub_online: bool | None = None  # None: not known yet
+        self.hub_problem: HubProblem | None = None  # online but unable to work (disk full)
         self._seen: dict[int, int] = {}  # window -> last call_seq
         self._lock = threading.Lock()
 
@@ -87,6 +95,7 @@ class MainScreen:
             return
         if isinstance(state, HubStatus):
             self.hub_online = state.status == "online"
+            self.hub_problem = state.problem
             return
         if isinstance(state, CatalogueState):
             self.catalogue = state

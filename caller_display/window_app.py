@@ -44,6 +44,7 @@ from protocol.messages import (
     GRADE_ZH,
     CatalogueState,
     Grade,
+    HubProblem,
     HubStatus,
     StaffCard,
     WindowState,
@@ -74,6 +75,7 @@ from screen_ui.window import open_window, save_screen
 log = logging.getLogger(__name__)
 
 HUB_OFFLINE = "叫号系统连接中断，按键操作已暂存，恢复后自动发送"
+STORAGE_FULL = "叫号系统存储空间不足，暂停叫号和办理：请联系管理员，恢复后自动继续"
 QUEUED = "有操作尚未送达叫号系统，恢复后自动发送"
 CONNECTING = "正在连接叫号系统…"
 SIGN_IN = "工作人员签到"
@@ -114,6 +116,19 @@ def photo_path(photos_dir: Path, card: StaffCard) -> Path:
     return photos_dir / Path(card.photo).name
 
 
+def banner_for(hub_online: bool | None, hub_problem: HubProblem | None, stuck: bool
+               ) -> tuple[str, Rgba] | None:
+    """The warning under the title bar and its colour: the hub away, the hub unable to
+    work, or presses waiting to be sent; None for none."""
+    if hub_online is False:
+        return HUB_OFFLINE, ALERT
+    if hub_problem == "storage_full":
+        return STORAGE_FULL, ALERT
+    if stuck:
+        return QUEUED, WARN
+    return None
+
+
 class WindowApp(App):
     """The window screen: draws the core's window state, the evaluator and staff feedback."""
 
@@ -131,6 +146,7 @@ class WindowApp(App):
         self.hall_name = settings.hall_name
         self.review_reasons: list[str] = []
         self.hub_online: bool | None = None
+        self.hub_problem: HubProblem | None = None  # online but unable to work (disk full)
         self.feedback: Feedback | None = None
         self.menu: MenuView | None = None
         self.root_box: Panel | None = None
@@ -144,6 +160,7 @@ class WindowApp(App):
         """A retained state: the hub's status and the catalogue matter to this screen."""
         if isinstance(state, HubStatus):
             self.hub_online = state.status == "online"
+            self.hub_problem = state.problem
         elif isinstance(state, CatalogueState):
             self.hall_name = state.hall_name
             self.review_reasons = list(state.review_reasons)
@@ -207,7 +224,7 @@ class WindowApp(App):
             return
         self.evaluator.sync()
         state = self.core.state
-        what = (state, self.hub_online, self._stuck(), self.evaluator.view,
+        what = (state, (self.hub_online, self.hub_problem), self._stuck(), self.evaluator.view,
                 self.pad.view(),
                 self.menu, self.feedback, self.hall_name, self.clock())
         if what == self.drawn:
@@ -218,8 +235,7 @@ class WindowApp(App):
         self.slots.show("title", (state.name if state else None,
                                   state.status if state else None, self.hall_name,
                                   self.clock()), lambda: self._title_bar(state))
-        self.slots.show("banner", (self.hub_online, what[2]),
-                        self._banner)
+        self.slots.show("banner", what[1:3], self._banner)
         self.slots.show("card", state.staff if state else None,
                         lambda: self._staff_card(state.staff if state else None))
         self.slots.show("main", what[:1] + what[3:6] + (tuple(self.review_reasons),),
@@ -263,12 +279,10 @@ class WindowApp(App):
         return bar
 
     def _banner(self) -> Panel | None:
-        if self.hub_online is False:
-            text, bg = HUB_OFFLINE, ALERT
-        elif self._stuck():
-            text, bg = QUEUED, WARN
-        else:
+        shown = banner_for(self.hub_online, self.hub_problem, self._stuck())
+        if shown is None:
             return None
+        text, bg = shown
         banner = Panel(bg=bg, size_hint_y=None, height=self.px(56))
         banner.add_widget(TextLabel(text, font_size=self.px(26), bold=True, halign="center",
                                     color=WHITE if bg == ALERT else INK, size_hint_y=1))

@@ -9,9 +9,12 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import OperationalError
+
 from hub import (
     appointment_codes,
     city_sync,
+    clock_jumps,
     hall_hours,
     hall_state,
     identity,
@@ -25,7 +28,7 @@ from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import dispose, make_engine, migrate
 from hub.device_watch import DeviceWatch
-from hub.forwarder import Forwarder
+from hub.forwarder import Forwarder, backlog_warning
 from hub.hall_keys import hall_key
 from hub.hall_voice import HallVoice
 from hub.handlers.reviews import review_on_phone
@@ -34,6 +37,7 @@ from hub.issuing import IssuingRules
 from hub.live_settings import LiveSettings
 from hub.settings import HubSettings
 from hub.state_feed import StateFeed
+from hub.storage import is_storage_full
 from hub.web import create_web_app
 from hub.web.admin_pages import admin_pages
 from hub.web.announce_page import announce_page
@@ -89,13 +93,22 @@ class Hub:
         self.catalogue = load_catalogue(settings.catalogue)
         self.engine = make_engine(settings.db_url)
         migrate(self.engine)
+        full_at_start = None
+        try:
+            with self.engine.begin() as conn:
+                if settings.city_identity_key is not None:  # city mode: one person, one hash
+                    city_sync.install_identity_key(
+                        conn, settings.city_identity_key.get_secret_value(), self.clock.now())
+                sync_catalogue(conn, self.catalogue, self.clock.now())
+                for purpose in KEY_PURPOSES:  # made now, so no page makes one on a GET later
+                    hall_key(conn, purpose, self.clock.now())
+        except OperationalError as exc:  # the disk is full: start, and say so (hub/storage.py)
+            if not is_storage_full(exc):
+                raise
+            full_at_start = self.clock.now()
+            log.error("the database's disk is full: the catalogue file is not synced until a "
+                      "start with room; serving what the database holds")
         with self.engine.begin() as conn:
-            if settings.city_identity_key is not None:  # city mode: one person, one hash
-                city_sync.install_identity_key(
-                    conn, settings.city_identity_key.get_secret_value(), self.clock.now())
-            sync_catalogue(conn, self.catalogue, self.clock.now())
-            for purpose in KEY_PURPOSES:  # made now, so no page makes one on a GET later
-                hall_key(conn, purpose, self.clock.now())
             self.calendar = WorkCalendar.load(conn)
             matrix = read_matrix(conn)
             caps = item_setup.read_caps(conn)
@@ -118,6 +131,7 @@ class Hub:
                                     hall_hours.plan(self.catalogue, managed_hours), caps)
         self.consumer = RequestConsumer(settings, self.engine, self.clock, self.feed.update,
                                         self.calendar, self.issuing, catalogue_state)
+        self.consumer.storage_full_since = full_at_start
         self.devices = DeviceWatch(self.engine, self.feed, self.clock, self.consumer.run)
         self.consumer.on_device = self.devices.on_status
         self.live = LiveSettings(self.engine, self.consumer, self.catalogue, self.calendar,
@@ -202,6 +216,18 @@ class Hub:
                 time.monotonic() - self.city.failing_since > CITY_WARN_AFTER_S:
             found.append("与全市平台的连接中断：预约和评价记录暂存本大厅，恢复后自动补传；"
                          "预约黑名单按最后一次同步的名单执行")
+        full_since = self.consumer.storage_full_since
+        if full_since is not None:
+            found.insert(0, f"服务器存储空间不足（{self.clock.local(full_since):%H:%M}起）："
+                         "已暂停取号、叫号和修改，已保存的数据完好；请清理服务器磁盘空间，"
+                         "有空间后自动恢复")
+        held = clock_jumps.warning(self.clock)
+        if held is not None:
+            found.append(held)
+        if self.forwarder is not None:
+            late = backlog_warning(self.forwarder.reader, self.clock.now())
+            if late is not None:
+                found.append(late)
         return found
 
     @property

@@ -6,6 +6,11 @@ the unacknowledged requests again on restart and the dispatcher answers
 replays from the record. Requests that arrive together are applied in one
 transaction (a savepoint each): one fsync for many tickets.
 
+When the database's disk is full the hub goes on: it says so in its retained HubStatus
+(problem "storage_full", which every screen shows), answers what needs no writing,
+refuses the rest with STORAGE_FULL, and leaves the requests devices keep for later in
+their outboxes (hub/storage.py); once there is room again it says so and carries on.
+
 One thread owns both the MQTT connection and the database work: it reads every
 request the socket holds, applies them, then writes the answers. No hand-over
 between threads, so no lock or GIL ping-pong on the path of a call.
@@ -21,14 +26,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from hub import hall_state
+from hub import clock_jumps, hall_state
 from hub.clock import Clock
 from hub.context import HallContext, Outcome
 from hub.day_close import close_past_days
@@ -38,9 +43,10 @@ from hub.no_shows import mark_no_shows
 from hub.queue_summary import QueueSummary
 from hub.review_defaults import give_default_reviews
 from hub.settings import HubSettings
+from hub.storage import PROBE_S, Refusals, has_room, is_storage_full
 from hub.work_calendar import WorkCalendar
 from protocol import topics
-from protocol.errors import ErrorCode
+from protocol.errors import STORAGE_FULL_STAFF, ErrorCode, UserError
 from protocol.link import new_client
 from protocol.messages import CatalogueState, DeviceStatus, HubStatus, QueueState, WindowState
 from protocol.topics import DeviceClass
@@ -73,6 +79,10 @@ class RequestConsumer:
         self.catalogue = catalogue
         self.on_device = on_device
         self.applied = 0  # requests committed since start (for the status line)
+        self.storage_full_since: datetime | None = None  # the disk is full (hub/storage.py)
+        self.refusals = Refusals()  # requests refused while it was
+        self._next_probe = 0.0  # monotonic time to look for room again
+        self._next_jump_check = 0.0  # monotonic time to look whether a clock jump can be taken
         self._batch: list[mqtt.MQTTMessage] = []
         self._republish = False
         self._day: date | None = None  # the service day the hub has closed the past for
@@ -156,8 +166,12 @@ class RequestConsumer:
         while not self._stop.is_set():
             if self.client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
                 return
-            self._close_past_days()
-            self._sweep_no_shows()
+            if self.storage_full_since is None:
+                self._close_past_days()
+                self._sweep_no_shows()
+            else:
+                self._look_for_room()
+            self._take_clock_jump()
             self._tick()
             self._run_jobs()
             republish = self._republish
@@ -187,6 +201,14 @@ class RequestConsumer:
                     result = job(conn)
                 if after is not None:
                     after(result)
+            except OperationalError as exc:
+                if is_storage_full(exc):  # the page says why, in Chinese
+                    self._storage_full(exc)
+                    done.set_exception(UserError(ErrorCode.STORAGE_FULL, "disk full",
+                                                 zh=STORAGE_FULL_STAFF))
+                else:
+                    done.set_exception(exc)
+                continue
             except Exception as exc:  # the caller gets it; the hall goes on
                 done.set_exception(exc)
                 continue
@@ -208,6 +230,22 @@ class RequestConsumer:
             return
         if marked:
             log.info("%d appointments marked as no-shows", marked)
+
+    def _take_clock_jump(self) -> None:
+        """A jump of the system clock the hub holds (hub/clock.py) is taken as soon as
+        nobody waits: every screen then gets its state with the new time."""
+        if not self.clock.held or time.monotonic() < self._next_jump_check:
+            return
+        self._next_jump_check = time.monotonic() + clock_jumps.CHECK_S
+        try:
+            with self.engine.connect() as conn:
+                take = clock_jumps.may_take(conn, self.clock)
+        except OperationalError:
+            log.exception("could not look at the queue for the clock; will try again")
+            return
+        if take:
+            self.clock.take_jump()
+            self._republish = True
 
     def _close_past_days(self) -> None:
         """Once per new service day (and at start): close what earlier days left waiting."""
@@ -231,11 +269,77 @@ class RequestConsumer:
             while not self._stop.is_set():
                 try:
                     self._apply(chunk, republish)
+                    if chunk and self.storage_full_since is not None \
+                            and has_room(self.engine) is None:
+                        self._storage_back()  # a database elsewhere: this commit tells
                     break
-                except OperationalError:  # disk full, locked: keep the batch, try again
+                except OperationalError as exc:
+                    if is_storage_full(exc):
+                        self._storage_full(exc)
+                        self._republish |= republish  # the screens get it once there is room
+                        self._apply_singly(chunk)
+                        break
                     log.exception("database refused a batch of %d; retrying", len(chunk))
-                    self.client.loop(timeout=1.0)  # keep the connection alive meanwhile
+                    self.client.loop(timeout=1.0)  # locked: keep the connection, try again
             republish = False
+
+    def _apply_singly(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """The disk is full: each request in a transaction of its own, so a replay (its
+        answer is on record) or a request refused for being unreadable is answered as
+        usual; one that would write is refused, or left to its device's outbox."""
+        for msg in messages:
+            try:
+                self._apply([msg], False)
+            except OperationalError as exc:
+                if is_storage_full(exc):
+                    self._refuse_for_storage(msg)
+                    continue
+                log.warning("request on %s not applied (%s): its device sends it again",
+                            msg.topic, exc.orig)
+                self.client.ack(msg.mid, msg.qos)
+
+    def _refuse_for_storage(self, msg: mqtt.MQTTMessage) -> None:
+        """STORAGE_FULL to the person waiting, or no answer to a request its device keeps
+        for later. Acknowledged either way: unacknowledged requests would stop the
+        broker's flow to the hub."""
+        answer = self.refusals.refuse(msg.topic, bytes(msg.payload))
+        if answer is not None:
+            self.client.publish(answer.reply_topic, answer.payload, qos=1)
+        self.client.ack(msg.mid, msg.qos)
+
+    def _storage_full(self, exc: OperationalError) -> None:
+        """The disk is full: every screen is told (once), the managers' dashboard too."""
+        self._next_probe = time.monotonic() + PROBE_S
+        if self.storage_full_since is not None:
+            return
+        self.storage_full_since = self.clock.now()
+        log.error("the database's disk is full (%s): refusing new work until there is room",
+                  exc.orig)
+        self._publish_status()
+
+    def _look_for_room(self) -> None:
+        """While the disk is full, every PROBE_S: room again (the file system has ROOM_BYTES
+        free) ends it; the next commit ends it for a database elsewhere."""
+        if time.monotonic() < self._next_probe:
+            return
+        self._next_probe = time.monotonic() + PROBE_S
+        if has_room(self.engine):
+            self._storage_back()
+
+    def _storage_back(self) -> None:
+        log.warning("the database's disk has room again (full since %s): serving",
+                    self.storage_full_since)
+        self.storage_full_since = None
+        self._republish = True  # every screen gets the truth again
+        self._publish_status()
+
+    def _hub_status(self) -> HubStatus:
+        return HubStatus(status="online",
+                         problem="storage_full" if self.storage_full_since else None)
+
+    def _publish_status(self) -> None:
+        self.client.publish(topics.hub_status_topic(self.settings.hall_id),
+                            self._hub_status().model_dump_json(), qos=1, retain=True)
 
     def _leave(self) -> None:
         if self._connected.is_set():
@@ -280,8 +384,8 @@ class RequestConsumer:
         hall = self.settings.hall_id
         client.subscribe(topics.requests_filter(hall), qos=1)
         client.subscribe(topics.device_status_filter(hall), qos=1)
-        client.publish(topics.hub_status_topic(hall),
-                       HubStatus(status="online").model_dump_json(), qos=1, retain=True)
+        client.publish(topics.hub_status_topic(hall), self._hub_status().model_dump_json(),
+                       qos=1, retain=True)
         if self.catalogue is not None:
             client.publish(topics.catalogue_state_topic(hall), self.catalogue.model_dump_json(),
                            qos=1, retain=True)
@@ -345,6 +449,9 @@ class RequestConsumer:
         self.on_states(state, [])
 
     def _dispatch_one(self, conn: Any, msg: mqtt.MQTTMessage) -> Answer | None:
+        refused = self.refusals.again(bytes(msg.payload))
+        if refused is not None:  # a copy of a request refused for want of room: refused
+            return refused
         try:  # dispatch applies a request and its record in one savepoint, or neither
             return dispatch(conn, self.ctx, self.settings.hall_id, msg.topic,
                             bytes(msg.payload))

@@ -151,12 +151,8 @@ class KioskApp(App):
             self.catalogue_version += 1
         hall = core.catalogue.hall_name if core.catalogue else core.settings.hall_name
         self.view.set_hall_name(hall)
-        banners = []
-        if not core.hub_online:
-            banners.append(texts.HUB_OFFLINE)
-        if not core.printing_offered:
-            banners.append(texts.NO_PRINTER)
-        self.view.set_banners(banners)
+        self.view.set_banners(texts.banners(core.hub_online, core.hub_problem,
+                                            core.printing_offered))
         if self.view.pages.current:
             self.page().refresh()
 

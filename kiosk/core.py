@@ -44,6 +44,7 @@ from protocol.messages import (
     ConfirmTicket,
     ErrorReply,
     HandOver,
+    HubProblem,
     HubStatus,
     IssueTicket,
     PrinterCondition,
@@ -93,6 +94,7 @@ class KioskCore:
         self.catalogue: CatalogueState | None = None
         self.queue: QueueState | None = None
         self.hub_online = False
+        self.hub_problem: HubProblem | None = None  # online but unable to work (disk full)
         self.printer_condition: PrinterCondition = "ok"
         self.on_change: Callable[[], None] | None = None  # something a screen shows changed
         self.on_late_ticket: Callable[[TicketResult], None] | None = None  # a waited-for answer
@@ -289,6 +291,7 @@ class KioskCore:
             self.queue = state
         elif isinstance(state, HubStatus):
             self.hub_online = state.status == "online"
+            self.hub_problem = state.problem
         else:
             return
         self._changed()

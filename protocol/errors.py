@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
     NOT_BOOKABLE = "NOT_BOOKABLE"
     HUB_ERROR = "HUB_ERROR"
+    STORAGE_FULL = "STORAGE_FULL"
 
 
 # The text a citizen or a member of staff reads on a screen.
@@ -131,7 +132,10 @@ ZH: dict[ErrorCode, str] = {
     ErrorCode.CANCEL_TOO_LATE: "已超过可取消时间，无法取消",
     ErrorCode.NOT_BOOKABLE: "该事项暂不提供预约，请现场取号办理",
     ErrorCode.HUB_ERROR: "系统繁忙，请稍后再试",
+    ErrorCode.STORAGE_FULL: "系统存储空间不足，请到导办台取号",  # what a kiosk shows
 }
+# STORAGE_FULL as staff read it (windows, guide desk, dashboard): nothing was done.
+STORAGE_FULL_STAFF = "系统存储空间不足，本次操作未保存：请联系管理员清理服务器磁盘空间"
 
 
 class UserError(Exception):

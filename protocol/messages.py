@@ -478,10 +478,16 @@ class DeviceStatus(Message):
     detail: str | None = Field(None, max_length=200)  # English, for the log and the dashboard
 
 
+HubProblem = Literal["storage_full"]
+
+
 class HubStatus(Message):
-    """Retained: whether the hub is up (the broker publishes 'offline' as its last will)."""
+    """Retained: whether the hub is up (the broker publishes 'offline' as its last will),
+    and what keeps an online hub from working: "storage_full", its disk is full, so it
+    refuses new work (STORAGE_FULL) until there is room again, by itself."""
 
     status: Literal["online", "offline"]
+    problem: HubProblem | None = None
 
 
 class QuietSpan(Message):

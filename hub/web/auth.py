@@ -45,6 +45,7 @@ from hub.clock import Clock
 from hub.db.engine import make_reader
 from hub.db.schema import ended_sessions
 from hub.sign_in_guard import SignInGuard
+from protocol.errors import ErrorCode, UserError
 
 log = logging.getLogger(__name__)
 IDLE = timedelta(minutes=30)
@@ -261,5 +262,10 @@ class Auth:
                                                None, None))
         except TimeoutError:
             log.warning("audit %s of %s from %s not written (hub not serving): logged here",
+                        action, username, address)
+        except UserError as err:  # the disk is full: the dashboard says so once signed in
+            if err.code != ErrorCode.STORAGE_FULL:
+                raise
+            log.warning("audit %s of %s from %s not written (disk full): logged here",
                         action, username, address)
 

@@ -49,7 +49,7 @@ class RootView(Panel):
             self._build_title()
 
     def set_banners(self, banners: list[str]) -> None:
-        """Show these warnings (texts.HUB_OFFLINE, texts.NO_PRINTER) above every page."""
+        """Show these warnings (texts.banners) above every page."""
         if banners != self.banners:
             self.banners = banners
             self._build_banners()
@@ -75,7 +75,7 @@ class RootView(Panel):
         box.clear_widgets()
         height = 0.0
         for text in self.banners:
-            alert = text == texts.HUB_OFFLINE
+            alert = text in texts.ALERTS
             banner = Panel(bg=ALERT if alert else WARN, size_hint_y=None,
                            height=self.theme.size("banner") * 1.8,
                            padding=(self.theme.pad(), 0))

@@ -10,6 +10,8 @@ HELP = "需要帮助？请到导办台"
 BACK = "返回"
 HOME = "首页"
 HUB_OFFLINE = "系统连接中断，正在重连"
+STORAGE_FULL = "暂停取号：系统存储空间不足，请到导办台取号"  # the hub's disk is full
+ALERTS = (HUB_OFFLINE, STORAGE_FULL)  # banners in the alert colour
 NO_PRINTER = "打印机暂停使用，号票将显示在屏幕上"
 PRINTING = "正在出票…"
 RECONNECTING = "系统正在重新连接，请稍候…"
@@ -43,6 +45,18 @@ NOT_ISSUING: dict[Issuing, str] = {
     "cap_reached": "今日号已取完",
     "closed": "该事项暂停取号",
 }
+
+
+def banners(hub_online: bool, hub_problem: str | None, printing_offered: bool) -> list[str]:
+    """The warnings above every page: the hub away or unable to issue, no printer."""
+    found = []
+    if not hub_online:
+        found.append(HUB_OFFLINE)
+    elif hub_problem == "storage_full":
+        found.append(STORAGE_FULL)
+    if not printing_offered:
+        found.append(NO_PRINTER)
+    return found
 
 
 def minutes(seconds: int) -> int:

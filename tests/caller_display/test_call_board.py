@@ -8,7 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from caller_display.call_board import (
+    CONNECTING,
+    OFFLINE,
+    STORAGE_FULL,
     CallBoard,
+    banner_text,
     clock_text,
     paused_text,
     waiting_rows,
@@ -179,3 +183,12 @@ def test_waiting_rows_list_services_waited_for_or_open_in_prefix_order() -> None
 
 def test_the_clock_in_the_title_bar() -> None:
     assert clock_text(datetime(2026, 5, 11, 9, 30, 5)) == "2026年5月11日 星期一  09:30:05"
+
+
+def test_the_band_under_the_title_connecting_away_or_unable_to_issue() -> None:
+    assert banner_text(None, None, True) == CONNECTING
+    assert banner_text(False, None, True) == OFFLINE
+    assert banner_text(True, None, False) == OFFLINE  # the screen's own link is down
+    assert banner_text(True, "storage_full", True) == STORAGE_FULL
+    assert STORAGE_FULL == "系统维护中，暂停取号，请到导办台咨询"
+    assert banner_text(True, None, True) == ""

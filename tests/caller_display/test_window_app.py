@@ -15,13 +15,14 @@ from pyzbar.pyzbar import ZBarSymbol, decode
 from sqlalchemy import select
 
 from caller_display import evaluator as ev
-from caller_display.window_app import HUB_OFFLINE
+from caller_display.window_app import HUB_OFFLINE, QUEUED, STORAGE_FULL, banner_for
 from hallsim.broker import Broker
 from hub.app import Hub
 from hub.db.schema import reviews, windows
 from hub.settings import HubSettings
 from kiosk.core import KioskCore
 from protocol.topics import DeviceClass
+from screen_ui.colours import ALERT, WARN
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
 from tests.screen_run import ROOT, run_driver, screen_env
@@ -102,3 +103,11 @@ def test_a_window_morning_on_the_screen(morning: tuple[dict[str, Any], Hub]) -> 
                    symbols=[ZBarSymbol.QRCODE])
     assert [c.data.decode() for c in codes] == [steps["review_prompt_1"]["review_url"]]
     assert steps["review_prompt_1"]["review_url"].startswith(hub.ticket_base_url)
+
+
+def test_the_banner_says_the_hub_is_away_unable_to_work_or_presses_wait() -> None:
+    assert banner_for(None, None, False) is None
+    assert banner_for(False, "storage_full", True) == (HUB_OFFLINE, ALERT)
+    assert banner_for(True, "storage_full", True) == (STORAGE_FULL, ALERT)
+    assert banner_for(True, None, True) == (QUEUED, WARN)
+    assert "暂停叫号" in STORAGE_FULL

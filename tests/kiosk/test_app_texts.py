@@ -63,3 +63,12 @@ def test_elder_mode_enlarges_text_but_not_the_number_or_the_bars() -> None:
     theme.elder = True
     assert theme.size("body") == round(body * 1.4)
     assert (theme.size("number"), theme.size("bar")) == (number, bar)
+
+
+def test_the_banners_say_when_the_hub_is_away_or_its_disk_is_full() -> None:
+    assert texts.banners(True, None, True) == []
+    assert texts.banners(False, None, True) == [texts.HUB_OFFLINE]
+    assert texts.banners(False, "storage_full", True) == [texts.HUB_OFFLINE]  # away says more
+    assert texts.banners(True, "storage_full", False) == [texts.STORAGE_FULL, texts.NO_PRINTER]
+    assert "暂停取号" in texts.STORAGE_FULL and "导办台" in texts.STORAGE_FULL
+    assert set(texts.ALERTS) == {texts.HUB_OFFLINE, texts.STORAGE_FULL}

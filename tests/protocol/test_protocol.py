@@ -135,6 +135,7 @@ STATE_SAMPLES: list[BaseModel] = [
                                                       prefix="A", waiting=4, open_windows=2)]),
     HubStatus(status="online"),
     HubStatus(status="offline"),
+    HubStatus(status="online", problem="storage_full"),
     CatalogueState(hall_name="示范县政务服务中心",
                    departments=[DepartmentInfo(code="GA", name="县公安局")],
                    services=[ServiceInfo(code="HUKOU_MOVE", name="户口迁移", kind="item",
