@@ -345,3 +345,19 @@ def _env_file(c: Chroot, path: str) -> dict[str, str]:
             key, _, value = line.partition("=")
             env[key] = value
     return env
+
+
+def test_the_hub_backs_up_each_night(hall: Hall) -> None:
+    """hub/backup.py from a timer (hallq-backup.timer, made up at boot when a night was
+    missed), into a folder of the hall's user."""
+    for name, c in hall.chroots.items():
+        if hall.groups[name] != "hub":
+            continue
+        assert c.path("/etc/systemd/system/timers.target.wants/hallq-backup.timer").is_symlink()
+        for unit in ("hallq-backup.service", "hallq-backup.timer"):
+            r = c.run("systemd-analyze", "verify", "--man=no", f"/etc/systemd/system/{unit}",
+                      check=False)
+            assert r.returncode == 0, f"{name}: {unit}: {r.stdout}{r.stderr}"
+        service = c.path("/etc/systemd/system/hallq-backup.service").read_text()
+        assert "-m hub.backup backup --to /var/lib/hallq/backups --keep 14" in service
+        assert c.path("/var/lib/hallq/backups").is_dir()
