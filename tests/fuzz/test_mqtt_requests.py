@@ -21,12 +21,13 @@ reply to its request id, which makes a resend get the same answer). A request th
 even parse is not recorded at all.
 
 `pytest tests/fuzz` runs 100 payloads an action; `--run-slow` runs 10,000 an action (the
-issue's figure; docs/reliability.md gives the time).
+issue's figure; docs/reliability.md gives the time); HALLQ_FUZZ_EXAMPLES=N runs N.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import string
 from collections import Counter
 from collections.abc import Iterator
@@ -58,6 +59,9 @@ CJK = range(0x3400, 0xA000)
 
 
 def examples(config: pytest.Config) -> int:
+    """Payloads an action: HALLQ_FUZZ_EXAMPLES if set, else 10,000 with --run-slow, else 100."""
+    if os.environ.get("HALLQ_FUZZ_EXAMPLES"):
+        return int(os.environ["HALLQ_FUZZ_EXAMPLES"])
     return 10_000 if config.getoption("--run-slow") else 100
 
 
@@ -226,6 +230,7 @@ def is_request(action: str, topic: str, raw: bytes) -> bool:
     return True
 
 
+@pytest.mark.timeout(1800)  # --run-slow: 10,000 payloads take minutes an action
 @pytest.mark.parametrize("action", ACTIONS)
 def test_every_payload_is_answered_and_a_refusal_changes_nothing(
         hall: Hall, action: str, request: pytest.FixtureRequest) -> None:
