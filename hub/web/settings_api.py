@@ -166,6 +166,8 @@ def settings_api(live: LiveSettings) -> Blueprint:
     def calendar() -> Response:
         """Managers' days (of ?year=), and the years whose holidays nobody entered yet."""
         year = request.args.get("year", type=int)
+        if year is not None and not 2000 <= year <= 2100:  # found by tests/fuzz: year 0 = 500
+            raise UserError(ErrorCode.BAD_DATE, f"year {year}", "年份应在2000到2100之间")
         unknown = live.calendar.unknown_years(live.clock.service_day())
         days = [{"day": d.isoformat(), "workday": w, "note": n}
                 for d, w, n in live.calendar_days(year)]

@@ -163,3 +163,13 @@ def test_the_weekend_duty_window_opens_its_items_on_saturdays_only() -> None:
     matrix[1] = [*matrix[1], "GA_HJQY"]
     rules.use_matrix(matrix)
     assert rules.is_open("GA_HJQY", saturday), "moved to the duty window, it opens"
+
+
+def test_a_year_out_of_range_is_refused_not_an_error(hub: Hub) -> None:
+    """Found by tests/fuzz: /api/settings/calendar?year=0 was a server error (500)."""
+    api = hub.web.test_client()
+    for year in ("0", "99999999999999999999", "1999"):
+        answer = api.get(f"/api/settings/calendar?year={year}")
+        assert answer.status_code == 400, year
+        assert answer.get_json()["message"] == "年份应在2000到2100之间"
+    assert api.get("/api/settings/calendar?year=2027").status_code == 200
