@@ -16,10 +16,10 @@ from hub.app import Hub
 from hub.catalogue import load_catalogue
 from hub.db.schema import audit_log, services
 from hub.settings import HubSettings
-from protocol.messages import ServiceInfo
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
 from tests.helpers import csrf_token, eventually, signed_in_client
+from tests.hub.test_items_page import shown
 
 FILE = {s.code: s for s in load_catalogue().all_services()}
 
@@ -27,10 +27,6 @@ FILE = {s.code: s for s in load_catalogue().all_services()}
 def setup_form(web: FlaskClient, name: str, prefix: str, cap: str) -> dict[str, str]:
     return {"name": name, "prefix": prefix, "daily_cap": cap,
             "csrf_token": csrf_token(web.get("/items").get_data(as_text=True))}
-
-
-def shown(services: list[ServiceInfo], code: str) -> ServiceInfo:
-    return next(s for s in services if s.code == code)
 
 
 def test_a_new_name_letter_and_cap_reach_the_kiosk_and_outlive_a_restart(
