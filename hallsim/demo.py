@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_screens:
         print(f"  语音叫号 spoken calls: {args.workdir / 'announcements'}/*.wav")
     print("  按 Ctrl-C 结束" + (f"（{args.seconds:g} 秒后自动结束）" if args.seconds else ""))
+    wait_for_screens(hub, screens, display)
     for t in threads:
         t.start()
 
@@ -253,6 +254,7 @@ class ScreenProcess:
                  settings: dict[str, str] | None = None,
                  extra_env: dict[str, str] | None = None) -> None:
         self.module = module
+        self.device_id = device_id
         self.shot = workdir / f"{name}.png"
         mqtt = broker.settings_for(device_class)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
@@ -271,6 +273,10 @@ class ScreenProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", module], env=env,
                                      stdout=log_file, stderr=subprocess.STDOUT)
 
+    def ready(self, hub: Hub, display: str | None) -> bool:
+        """Up: the hub sees the device online and, off screen, it has saved what it shows."""
+        return hub.devices.online(self.device_id) and (display is not None or self.shot.exists())
+
     def where(self, display: str | None) -> str:
         if display is not None:
             return "a window on your display"
@@ -283,6 +289,29 @@ class ScreenProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+SCREENS_START_S = 90.0  # a Pi 3 takes ~20 s to start Kivy; a busy CI runner longer
+
+
+def wait_for_screens(hub: Hub, screens: list[ScreenProcess], display: str | None) -> None:
+    """The hall opens when its screens are up, so they show the day from its first ticket
+    (and a short demo is not over before a slow machine has drawn them). A screen that does
+    not come up is named, with its log, and the demo goes on without waiting for it."""
+    if not screens:
+        return
+    print("  正在启动屏幕程序…", flush=True)
+    started = time.monotonic()
+    waiting = list(screens)
+    while waiting and time.monotonic() - started < SCREENS_START_S:
+        waiting = [s for s in waiting if s.proc.poll() is None and not s.ready(hub, display)]
+        time.sleep(0.2)
+    failed = [s for s in screens if s in waiting or s.proc.poll() is not None]
+    for s in failed:
+        print(f"  ⚠ {SCREEN_NAMES[s.module]} 未能启动，见 {s.shot.with_suffix('.log')}",
+              flush=True)
+    took = time.monotonic() - started
+    print(f"  {len(screens) - len(failed)} 个屏幕程序已就绪（{took:.0f} 秒），开始营业", flush=True)
 
 
 DEMO_PEOPLE = 8  # appointments booked at the start (made-up people, valid ID numbers)

@@ -92,6 +92,7 @@ def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=90, check=True, env=env,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out and "用户名 demo  密码 " in out
+    assert "3 个屏幕程序已就绪" in out, "the hall opened once its three screens were up"
     figures = {k: int(v) for k, v in re.findall(r"^(\w+) \w+:\s+(\d+)$", out, re.M)}
     spoken = sorted((tmp_path / "demo" / "announcements").glob("*.wav"))
     assert 0 < len(spoken) <= figures["大屏叫号"], "calls spoken (a newer call of a window " \
