@@ -259,6 +259,9 @@ class Hub:
         dispose(self.engine)
 
 
+BROKER_WAIT_S = 5.0  # how long `python -m hub` waits for the broker before saying it is ready
+
+
 def main() -> None:
     """`python -m hub`: run until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -267,7 +270,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     hub.start()
-    print(f"HallQ hub ready; dashboard {hub.dashboard_url}", flush=True)
+    broker = f"{hub.settings.mqtt.host}:{hub.settings.mqtt.port}"
+    if hub.consumer.wait_connected(BROKER_WAIT_S):
+        print(f"HallQ hub ready; broker {broker} connected; dashboard {hub.dashboard_url}",
+              flush=True)
+    else:  # the dashboard serves; requests wait in the devices' outboxes until the broker answers
+        print(f"HallQ hub ready, but the broker {broker} {hub.consumer.broker_problem} "
+              f"(retrying; the devices keep their requests until it serves the hub); "
+              f"dashboard {hub.dashboard_url}", flush=True)
     # systemd's watchdog (protocol/systemd.py) is fed while the request and web threads live.
     watch_loop(stop, lambda: hub.consumer._thread.is_alive() and hub.http._thread.is_alive())
     hub.stop()

@@ -93,6 +93,7 @@ class RequestConsumer:
             queue.SimpleQueue()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self.broker_problem: str | None = "does not answer yet"  # None: connected
         self._thread = threading.Thread(target=self._run, name="hub-mqtt", daemon=True)
         hall = settings.hall_id
         self.client = new_client(settings.mqtt, f"hub-{hall}", manual_ack=True,
@@ -145,10 +146,10 @@ class RequestConsumer:
                     self.client.reconnect()
             except OSError as exc:
                 log.warning("hub cannot reach the broker at %s:%s: %s", m.host, m.port, exc)
+                self.broker_problem = f"does not answer ({exc})"
                 self._stop.wait(delay)
                 delay = min(delay * 2, 8.0)
                 continue
-            delay = 1.0
             try:
                 self._serve()
             except Exception:  # a bug must not leave the hall without a hub: log, start again
@@ -156,8 +157,13 @@ class RequestConsumer:
                 self._stop.wait(1.0)
             if self._stop.is_set():
                 break
-            self._connected.clear()
-            log.warning("hub lost the broker; reconnecting")
+            if self._connected.is_set():
+                delay = 1.0
+                self._connected.clear()
+                log.warning("hub lost the broker; reconnecting")
+            else:  # refused (a wrong password): ask again later, not hundreds of times a second
+                self._stop.wait(delay)
+                delay = min(delay * 2, 8.0)
         self._leave()
         self._connected.clear()
 
@@ -380,7 +386,9 @@ class RequestConsumer:
                     properties: Any) -> None:
         if reason.is_failure:
             log.error("broker refused the hub: %s", reason)
+            self.broker_problem = f"refused the hub: {reason}"
             return
+        self.broker_problem = None
         hall = self.settings.hall_id
         client.subscribe(topics.requests_filter(hall), qos=1)
         client.subscribe(topics.device_status_filter(hall), qos=1)

@@ -34,6 +34,7 @@ def test_hub_tells_systemd_it_is_ready_then_feeds_the_watchdog(
     env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "400000",
            "HALLQ_HUB_HALL_ID": hall_id, "HALLQ_HUB_DB_URL": f"sqlite:///{tmp_path}/hub.db",
            "HALLQ_HUB_HTTP_PORT": "0", "HALLQ_HUB_MQTT__PORT": str(mqtt.port),
+           "HALLQ_HUB_MQTT__USERNAME": mqtt.username or "",
            "HALLQ_HUB_MQTT__PASSWORD": mqtt.password.get_secret_value()}
     with _listen(tmp_path / "notify") as sock:
         proc = subprocess.Popen([sys.executable, "-m", "hub"], env=env,
