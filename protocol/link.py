@@ -255,12 +255,22 @@ class DeviceLink:
             elif msg.topic == topics.broadcast_topic(self.settings.hall_id):
                 if self.on_event is not None:
                     self.on_event(Broadcast.model_validate_json(bytes(msg.payload)))
-            elif self.on_state is not None and msg.payload:
+            elif msg.payload:
                 state = self._parse_state(msg.topic, bytes(msg.payload))
-                if state is not None:
+                if state is not None and self.on_state is not None:
                     self.on_state(state, not msg.retain)
+                if isinstance(state, HubStatus) and not msg.retain:
+                    self._on_hub_status(state)
         except ValidationError as exc:
             log.error("unreadable message on %s: %s", msg.topic, exc)
+
+    def _on_hub_status(self, status: HubStatus) -> None:
+        """The hub has just (re)connected, or works again: what waits in the outbox goes now,
+        not after its backoff (up to 10 × `resend_after`). A broker that restarted without
+        persistence lost what was sent while the hub was away."""
+        if status.status == "online" and status.problem is None:
+            for entry in self.outbox.pending():
+                self._publish(entry.request_id, entry.topic, entry.payload)
 
     def _on_reply(self, reply: AnyReply) -> None:
         if reply.request_id is None:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 from uuid import uuid4
@@ -77,6 +78,28 @@ def test_ticket_taken_while_hub_is_down_prints_when_it_returns(
         assert len(printed) == 1 and "A001" in printed[0].big
         assert ticket_count(hub.engine) == 1
         eventually(lambda: len(link.outbox) == 0, what="the ticket and its confirmation sent")
+    finally:
+        hub.stop()
+
+
+def test_the_outbox_goes_again_as_soon_as_the_hub_is_back(
+        hub_settings: HubSettings, make_link: LinkFactory, tmp_path: Path) -> None:
+    """A request sent while no hub had ever connected is lost by the broker (no session
+    holds it). When the hub comes up, the kiosk sends it again at once, not after its resend
+    backoff (here 30 s; up to 10 × `resend_after` after a long outage)."""
+    link = make_link(DeviceClass.KIOSK, "kiosk-1", resend_after=30.0)
+    settings = KioskSettings(hall_id=hub_settings.hall_id, device_id="kiosk-1",
+                             data_dir=tmp_path)
+    printer = FilePrinter(tmp_path / "kiosk.escpos")
+    kiosk = KioskCore(settings, link, printer)
+    assert kiosk.take_ticket("GA_HJQY", timeout=0.5).pending
+    hub = Hub(hub_settings)
+    hub.start()
+    try:
+        came_back = time.monotonic()
+        eventually(lambda: printer.last, timeout=10, what="the late ticket to print")
+        assert time.monotonic() - came_back < 10, "long before the 30 s resend"
+        assert ticket_count(hub.engine) == 1
     finally:
         hub.stop()
 
