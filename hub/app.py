@@ -255,7 +255,6 @@ class Hub:
         self.consumer.stop()
         self.devices.close()
         self.http.stop()
-        self.ticket_pages.close()
         dispose(self.engine)
 
 

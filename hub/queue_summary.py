@@ -36,7 +36,6 @@ class QueueSummary:
                  issuing: Callable[[], IssuingRules | None],
                  publish: Callable[[QueueState], None]) -> None:
         self.reader = make_reader(engine)
-        self._own_reader = self.reader is not engine
         self.clock = clock
         self.issuing = issuing
         self.publish = publish
@@ -53,8 +52,6 @@ class QueueSummary:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        if self._own_reader:
-            self.reader.dispose()
 
     def changed(self) -> None:
         """The queue changed (any thread): a new summary goes out within QUEUE_STATE_EVERY."""

@@ -10,6 +10,7 @@ gap-free and duplicate-free. Readers take no lock on either.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # advisory locks are per database, so halls sharing a server do not wait for each other.
 WRITER_LOCK = 0x48616C6C51  # "HallQ"
 _readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_readers_lock = threading.Lock()
 
 
 def make_engine(url: str) -> Engine:
@@ -70,21 +72,30 @@ def make_reader(engine: Engine) -> Engine:
     """An engine for reads beside the writer (phone pages, the queue summary); on SQLite,
     deferred read-only transactions that never take the write lock; on PostgreSQL,
     read-only REPEATABLE READ ones (one snapshot for all of a page's queries), without the
-    writer's lock, one such engine per writer (`dispose()` closes both)."""
-    if engine.dialect.name == "postgresql":
+    writer's lock. One such engine per writer, shared by all who read (`dispose()` closes
+    both)."""
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        return engine
+    with _readers_lock:
         found = _readers.get(engine)
         if found is None:
-            found = create_engine(engine.url, pool_pre_ping=True,
-                                  isolation_level="REPEATABLE READ")
-
-            @event.listens_for(found, "connect")
-            def _read_only(dbapi_conn: Any, _record: Any) -> None:
-                dbapi_conn.read_only = True  # as SQLite's query_only: a write is an error
-
-            _readers[engine] = found
+            found = _readers[engine] = (_postgresql_reader(engine) if
+                                        engine.dialect.name == "postgresql" else
+                                        _sqlite_reader(engine))
         return found
-    if engine.dialect.name != "sqlite":
-        return engine
+
+
+def _postgresql_reader(engine: Engine) -> Engine:
+    reader = create_engine(engine.url, pool_pre_ping=True, isolation_level="REPEATABLE READ")
+
+    @event.listens_for(reader, "connect")
+    def _read_only(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.read_only = True  # as SQLite's query_only: a write is an error
+
+    return reader
+
+
+def _sqlite_reader(engine: Engine) -> Engine:
     reader = create_engine(engine.url, connect_args={"timeout": 5})
 
     @event.listens_for(reader, "connect")

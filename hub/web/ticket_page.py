@@ -194,17 +194,11 @@ class TicketPages:
         self.review = review
         self.review_reasons = review_reasons
         self.reader = make_reader(engine)
-        self._own_reader = self.reader is not engine
         self.clock = clock
         self.key = key
         self.hall_name = hall_name
         self._lock = threading.Lock()
         self._queue: QueueNow | None = None
-
-    def close(self) -> None:
-        """Close the pages' own database connections."""
-        if self._own_reader:
-            self.reader.dispose()
 
     def document(self, token: str) -> dict[str, Any] | None:
         """The page's content for `token`; None for a wrong or forged one."""
