@@ -7,12 +7,14 @@ citizens and the staff are robots.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
 import random
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -102,7 +104,18 @@ def demo_account(url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    """Run the demo. Whatever ends it (Ctrl-C, SIGTERM, the time, a closed terminal, a
+    bug) stops what it started: the screens' processes, the hub, the broker."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.ExitStack() as started:
+        run_demo(parse_args(argv), started)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends the demo as Ctrl-C does: a summary, then clean-up
+
+
+def run_demo(args: argparse.Namespace, started: contextlib.ExitStack) -> None:
     rng = random.Random(args.seed)
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -112,10 +125,12 @@ def main(argv: list[str] | None = None) -> None:
 
     broker = Broker(args.workdir / "broker")
     broker.start()
+    started.callback(broker.stop)
     hub = Hub(HubSettings(hall_id=HALL, db_url=f"sqlite:///{args.workdir / 'hub.db'}",
                           mqtt=broker.settings_for(DeviceClass.HUB),
                           http_port=port_or_free(args.port), start_at=working_morning()))
     hub.start()
+    started.callback(hub.stop)
     hub.consumer.wait_connected(10)
 
     windows = hub.catalogue.windows[: args.windows]
@@ -170,6 +185,12 @@ def main(argv: list[str] | None = None) -> None:
 
     display = display_kind()
     screens: list[ScreenProcess] = []
+
+    @started.callback
+    def stop_screens() -> None:
+        for screen_process in screens:
+            screen_process.stop()
+
     if args.kiosk_screen:
         screens.append(ScreenProcess("kiosk", "kiosk-screen", "KIOSK", DeviceClass.KIOSK,
                                      "kiosk-screen", broker, args.workdir))
@@ -200,13 +221,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_screens:
         print(f"  语音叫号 spoken calls: {args.workdir / 'announcements'}/*.wav")
     print("  按 Ctrl-C 结束" + (f"（{args.seconds:g} 秒后自动结束）" if args.seconds else ""))
-    wait_for_screens(hub, screens, display)
-    for t in threads:
-        t.start()
-
-    started = time.monotonic()
-    try:
-        while args.seconds is None or time.monotonic() - started < args.seconds:
+    began = time.monotonic()
+    try:  # from here on, Ctrl-C or SIGTERM ends the day with its summary
+        wait_for_screens(hub, screens, display)
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        while args.seconds is None or time.monotonic() - began < args.seconds:
             time.sleep(1)
             line = status_line(hub)
             print(f"\r\033[K{line}" if tty else line, end="" if tty else "\n", flush=True)
@@ -215,7 +236,8 @@ def main(argv: list[str] | None = None) -> None:
     print("\n正在结束…", flush=True)
     stop.set()
     for t in threads:
-        t.join(timeout=15)
+        if t.is_alive():
+            t.join(timeout=15)
     time.sleep(0.5)  # the last window states reach the screen
     for screen_process in screens:
         screen_process.stop()
@@ -228,9 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                   for w in staff if isinstance(w.core.printer, FilePrinter)
                   and w.core.printer.path.exists())
     spoken = len(list((args.workdir / "announcements").glob("*.wav")))
-    print_summary(hub, calls, pending, pauses, time.monotonic() - started, notices, spoken)
-    hub.stop()
-    broker.stop()
+    print_summary(hub, calls, pending, pauses, time.monotonic() - began, notices, spoken)
 
 
 SCREEN_NAMES = {"kiosk": "触摸取号机 kiosk app", "hallsim.window_screen": "窗口屏 window screen",
