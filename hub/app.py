@@ -27,6 +27,7 @@ from hub.catalogue_sync import sync_catalogue
 from hub.clock import Clock, ShiftedClock
 from hub.consumer import RequestConsumer
 from hub.db.engine import dispose, make_engine, migrate
+from hub.db.one_hub import DatabaseInUse, DatabaseLock, sqlite_file
 from hub.device_watch import DeviceWatch
 from hub.forwarder import Forwarder, backlog_warning
 from hub.hall_keys import hall_key
@@ -92,6 +93,8 @@ class Hub:
         self.clock = clock
         self.catalogue = load_catalogue(settings.catalogue)
         self.engine = make_engine(settings.db_url)
+        database = sqlite_file(settings.db_url)
+        self._lock = DatabaseLock(database) if database is not None else None
         migrate(self.engine)
         full_at_start = None
         try:
@@ -235,6 +238,9 @@ class Hub:
         return self.http.url
 
     def start(self) -> None:
+        """Serve: DatabaseInUse if another hub already serves from this SQLite file."""
+        if self._lock is not None:
+            self._lock.acquire()
         self.consumer.start()
         self.http.start()
         if self.forwarder is not None:
@@ -256,6 +262,8 @@ class Hub:
         self.devices.close()
         self.http.stop()
         dispose(self.engine)
+        if self._lock is not None:
+            self._lock.release()
 
 
 BROKER_WAIT_S = 5.0  # how long `python -m hub` waits for the broker before saying it is ready
@@ -268,7 +276,10 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    hub.start()
+    try:
+        hub.start()
+    except DatabaseInUse as err:  # the message on stderr, exit status 1: systemd shows it
+        raise SystemExit(f"HallQ hub not started: {err}") from None
     broker = f"{hub.settings.mqtt.host}:{hub.settings.mqtt.port}"
     if hub.consumer.wait_connected(BROKER_WAIT_S):
         print(f"HallQ hub ready; broker {broker} connected; dashboard {hub.dashboard_url}",

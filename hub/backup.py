@@ -11,8 +11,9 @@ copy never looks like a backup. The newest `--keep` copies stay (14 by default: 
 nights); older ones are deleted.
 
 A restore needs the hub stopped (`systemctl stop hallq-hub`): the hub keeps the day's
-numbers and settings in memory. It checks the backup first, keeps the database it replaces
-beside it (hub.db.before-restore-…), and replaces the file whole, the old write-ahead log
+numbers and settings in memory; a hub using the database holds its lock
+(hub/db/one_hub.py), which the restore asks. It checks the backup first, keeps the
+database it replaces beside it (hub.db.before-restore-…), and replaces the file whole, the old write-ahead log
 with it. PostgreSQL (a city's hub) is backed up with its own tools (pg_dump); these
 commands refuse it and say so.
 """
@@ -23,13 +24,13 @@ import argparse
 import sqlite3
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from hub.db.one_hub import in_use
 from hub.settings import HubSettings
 
 PREFIX = "hub-"
@@ -115,16 +116,6 @@ def backups(folder: Path) -> list[Path]:
     return sorted(folder.glob(f"{PREFIX}*.db")) if folder.is_dir() else []
 
 
-def hub_answers(settings: HubSettings) -> bool:
-    """Whether a hub answers on this machine's dashboard address."""
-    try:
-        with urllib.request.urlopen(
-                f"http://127.0.0.1:{settings.http_port}/signin", timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def restore(source: Path, database: Path, now: datetime | None = None) -> Path | None:
     """Put a backup in the database's place (the hub stopped); the replaced database is
     kept beside it and its path returned (None when there was none)."""
@@ -156,8 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--keep", type=int, default=DEFAULT_KEEP, help="copies kept, newest")
     r = sub.add_parser("restore", help="put a backup back (the hub stopped)")
     r.add_argument("file", type=Path)
-    r.add_argument("--force", action="store_true",
-                   help="even though a hub answers on this machine (another hall's test hub)")
     ns = parser.parse_args(argv)
     settings = HubSettings()
     try:
@@ -167,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"已备份：{done.path}（{done.bytes / 1e6:.1f} MB，{done.seconds:.1f}秒），"
                   f"保留最近{ns.keep}份")
             return 0
-        if hub_answers(settings) and not ns.force:
-            raise BackupError("取号系统服务正在运行：请先停止（systemctl stop hallq-hub）再恢复")
+        if in_use(database):
+            raise BackupError("取号系统服务正在使用这个数据库：请先停止（systemctl stop hallq-hub）"
+                              "再恢复")
         kept = restore(ns.file, database)
         print(f"已恢复：{ns.file} → {database}"
               + (f"；原数据库保存在{kept}" if kept else ""))

@@ -10,9 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 from hallsim.broker import Broker
+from hub.app import Hub
+from hub.db.one_hub import sqlite_file
 from protocol.topics import DeviceClass
 from tests.helpers import eventually
 
@@ -71,3 +76,20 @@ def test_a_refused_password_is_named_and_not_hammered(tmp_path: Path, hall_id: s
     finally:
         _stop(hub, tmp_path)
         broker.stop()
+
+
+def test_a_second_hub_on_the_same_database_is_refused(hub: Hub, tmp_path: Path) -> None:
+    """Two hubs on one SQLite file would answer the same hall twice: the second is refused,
+    in words, and the first goes on serving."""
+    if sqlite_file(hub.settings.db_url) is None:
+        pytest.skip("PostgreSQL: the city's guards, not a file lock")
+    env = {**os.environ, "HALLQ_HUB_HALL_ID": hub.settings.hall_id, "HALLQ_HUB_HTTP_PORT": "0",
+           "HALLQ_HUB_DB_URL": hub.settings.db_url}
+    second = subprocess.run([sys.executable, "-m", "hub"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert second.returncode == 1
+    assert "HallQ hub not started: 另一个取号系统服务正在使用数据库" in second.stderr, \
+        second.stderr[-2000:]
+    assert "ready" not in second.stdout
+    with urllib.request.urlopen(f"{hub.dashboard_url}signin", timeout=5) as page:
+        assert page.status == 200, "the first hub still serves"
