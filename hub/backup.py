@@ -13,9 +13,9 @@ nights); older ones are deleted.
 A restore needs the hub stopped (`systemctl stop hallq-hub`): the hub keeps the day's
 numbers and settings in memory; a hub using the database holds its lock
 (hub/db/one_hub.py), which the restore asks. It checks the backup first, keeps the
-database it replaces beside it (hub.db.before-restore-…), and replaces the file whole, the old write-ahead log
-with it. PostgreSQL (a city's hub) is backed up with its own tools (pg_dump); these
-commands refuse it and say so.
+database it replaces beside it (hub.db.before-restore-…), and replaces the file whole,
+the old write-ahead log with it. PostgreSQL (a city's hub) is backed up with its own
+tools (pg_dump); these commands refuse it and say so.
 """
 
 from __future__ import annotations
