@@ -16,7 +16,9 @@ order so that two batches never wait for each other in a circle):
 The blacklist uses the halls' own rules (hub/blacklist_rules.py): three no-shows within
 half a year, wherever they were, ban booking for a year from the third; an excused no-show
 no longer counts and the ban it completed is lifted; a ban a hall's manager lifted is
-lifted city-wide and never comes back.
+lifted city-wide and never comes back. A no-show that is the person's second within half a
+year over every hall is answered with a warning for its hall to send (the hall's own count
+misses a first no-show elsewhere).
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from city.schema import appointments, blacklist, blacklist_seq, events, halls, reviews
-from hub.blacklist_rules import Ban, ban_after
+from hub.blacklist_rules import Ban, ban_after, warn_after
 from protocol.city_sync import (
     AppointmentEvent,
     BanChange,
     CityEvent,
     LiftEvent,
+    NoShowWarning,
     ReviewEvent,
     SyncAnswer,
     SyncRequest,
@@ -72,27 +75,52 @@ def apply_batch(conn: Connection, req: SyncRequest, now: datetime,
         if isinstance(lift, LiftEvent):
             _lift(conn, req.hall, lift)
     _count(conn, req, len(fresh), now)
-    return _answer(conn, req, len(fresh), max_changes)
+    return _answer(conn, req, len(fresh), max_changes, _warnings(conn, req))
 
 
-def _answer(conn: Connection, req: SyncRequest, fresh: int, max_changes: int) -> SyncAnswer:
+def _answer(conn: Connection, req: SyncRequest, fresh: int, max_changes: int,
+            warnings: list[NoShowWarning] | None = None) -> SyncAnswer:
     rows = conn.execute(select(blacklist).where(blacklist.c.seq > req.cursor)
                         .order_by(blacklist.c.seq).limit(max_changes + 1)).all()
     return SyncAnswer(accepted=fresh, duplicates=len(req.events) - fresh,
                       changes=[_change(r) for r in rows[:max_changes]],
-                      more=len(rows) > max_changes)
+                      more=len(rows) > max_changes, warnings=warnings or [])
 
 
-def recompute(conn: Connection, id_hash: str, at: datetime, now: datetime) -> None:
-    """The person's bans from all their counted no-shows in every hall: a ban that stands
-    and is missing is added; one that no longer stands (an excused no-show) is lifted."""
-    rows = conn.execute(select(appointments.c.day, appointments.c.hall_id,
+def _warnings(conn: Connection, req: SyncRequest) -> list[NoShowWarning]:
+    """The batch's no-shows (new or resent) that are their person's second within half a
+    year over every hall, as the rules judged when each came (hub/no_shows.py warns the
+    same way on a hall's own count). Worked out again for a resend: the answer may have
+    been lost, and the hall sends each warning once."""
+    found = []
+    for e in {e.appointment: e for e in req.events if isinstance(e, AppointmentEvent)
+              and e.status == "no_show"}.values():
+        rows = _no_shows(conn, e.id_hash)
+        at = next((i for i, r in enumerate(rows)
+                   if (r.hall_id, r.appointment_id) == (req.hall, e.appointment)), None)
+        if at is None:  # excused meanwhile
+            continue
+        days = [r.day for r in rows[:at + 1]]
+        if warn_after(days):
+            found.append(NoShowWarning(appointment=e.appointment, count=len(days)))
+    return found
+
+
+def _no_shows(conn: Connection, id_hash: str) -> Sequence[Any]:
+    """A person's counted no-shows in every hall, in the order they came."""
+    return conn.execute(select(appointments.c.day, appointments.c.hall_id,
                                appointments.c.appointment_id, appointments.c.id_masked,
                                appointments.c.name_masked)
                         .where(appointments.c.id_hash == id_hash,
                                appointments.c.status == "no_show")
                         .order_by(appointments.c.day, appointments.c.changed_at,
                                   appointments.c.hall_id, appointments.c.appointment_id)).all()
+
+
+def recompute(conn: Connection, id_hash: str, at: datetime, now: datetime) -> None:
+    """The person's bans from all their counted no-shows in every hall: a ban that stands
+    and is missing is added; one that no longer stands (an excused no-show) is lifted."""
+    rows = _no_shows(conn, id_hash)
     standing = _standing(rows)
     existing = {r.since: r for r in conn.execute(
         select(blacklist.c.id, blacklist.c.since, blacklist.c.lifted_at)

@@ -37,10 +37,10 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from hub.context import HallContext
 from hub.db.engine import make_reader
-from hub.db.schema import appointments, blacklist, city_outbox, hall_keys
+from hub.db.schema import appointments, blacklist, city_outbox, hall_keys, sms_messages
 from hub.identity import KEY_NAME as IDENTITY_KEY
 from hub.sms import send_sms
-from protocol.city_sync import BanChange, SyncAnswer
+from protocol.city_sync import BanChange, NoShowWarning, SyncAnswer
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,23 @@ def _tell_banned(conn: Connection, appointment_id: str, until: date, now: dateti
     send_sms(conn, str(phone), "blacklisted", text, appointment_id, now)
 
 
+def warn_from_city(conn: Connection, warnings: list[NoShowWarning], now: datetime) -> None:
+    """Send the warning SMS for each no-show of ours the city counts as a second (one
+    elsewhere, one here): once per booking, whether this hall warned on its own count or the
+    city says it again for a resent batch."""
+    from hub.no_shows import WARNING  # hub.no_shows sends its events through this module
+
+    for w in warnings:
+        told = conn.scalar(select(func.count()).where(
+            sms_messages.c.appointment_id == w.appointment,
+            sms_messages.c.kind.in_(("warning", "blacklisted"))))
+        phone = conn.scalar(select(appointments.c.phone).where(
+            appointments.c.id == w.appointment, appointments.c.status == "no_show"))
+        if not told and phone is not None:
+            send_sms(conn, str(phone), "warning", WARNING.format(count=w.count), w.appointment,
+                     now)
+
+
 class CityUnreachable(Exception):
     """The city did not take a batch (no connection, a timeout, an error answer)."""
 
@@ -245,6 +262,7 @@ class CitySync:
                 conn.execute(update(city_outbox).where(city_outbox.c.id.in_(ids),
                                                        city_outbox.c.sent_at.is_(None))
                              .values(sent_at=now))
+            warn_from_city(conn, answer.warnings, now)
             return apply_changes(conn, self.hall_id, answer.changes, now)
 
         new_bans = self.run(job)

@@ -112,9 +112,20 @@ class BanChange(_Wire):
     lift_reason: str | None = None
 
 
+class NoShowWarning(_Wire):
+    """One of the asking hall's no-shows is the person's second within half a year,
+    counted over every hall: the hall (it alone has the phone number) sends the warning SMS
+    that its own count would have missed."""
+
+    appointment: str = Field(min_length=1, max_length=64)
+    count: int = Field(ge=2)  # the person's no-shows in the city, this one included
+
+
 class SyncAnswer(_Wire):
     ok: Literal[True] = True
     accepted: int = Field(ge=0)  # new events applied
     duplicates: int = Field(ge=0)  # events the city had already: applied once, not again
     changes: list[BanChange]
     more: bool  # more changes after the last one here: ask again at once
+    # for the batch's no-shows, new or resent (a lost answer): the hall sends each SMS once
+    warnings: list[NoShowWarning] = []

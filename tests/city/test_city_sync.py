@@ -5,6 +5,7 @@ doubles nothing; a ban lifted or excused in one hall is lifted in all."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from city.schema import halls as city_halls
 from hallsim.citizens import Citizen, citizen
 from hub import appointment_admin
 from hub.app import Hub
-from hub.city_sync import install_identity_key
+from hub.city_sync import install_identity_key, warn_from_city
 from hub.clock import ShiftedClock
 from hub.db.engine import make_engine, migrate
 from hub.db.schema import appointments, blacklist, city_outbox, sms_messages
@@ -28,6 +29,7 @@ from hub.hall_keys import hall_key
 from hub.identity import id_hash
 from hub.no_shows import mark_no_shows
 from hub.settings import HubSettings
+from protocol.city_sync import NoShowWarning
 from tests.city.conftest import IDENTITY_KEY, CityHall, HallFactory
 from tests.helpers import eventually, signed_in_client
 
@@ -100,6 +102,48 @@ def test_no_shows_in_three_halls_refuse_booking_in_a_fourth(
         entry = conn.execute(select(city_blacklist)).one()
     assert entry.hall_id == north.hub.settings.hall_id and entry.lifted_at is None
     assert entry.id_masked.startswith("410300") and "*" in entry.name_masked
+
+
+def warnings_sent(hall: CityHall) -> list[str]:
+    with hall.hub.engine.connect() as conn:
+        return list(conn.scalars(select(sms_messages.c.text)
+                                 .where(sms_messages.c.kind == "warning")))
+
+
+def test_a_second_no_show_in_another_hall_gets_the_warning_once(
+        city_hall: HallFactory, halls: list[str], city: CityService) -> None:
+    """The rule warns after a second no-show within half a year. One in each of two halls is
+    a second only for the city: the hall of the second sends the warning, once, though the
+    city's answer to its batch is lost and the batch sent again."""
+    east, west = city_hall(halls[0]), city_hall(halls[1])
+    person = citizen(301)
+    for hall, start in ((east, "09:30"), (west, "10:00")):
+        status, body = book(hall.hub, person, start)
+        assert status == 201, body
+    no_shows_at(east, "11:00")
+    eventually(lambda: city_has_no_shows(city, 1), 10, "east's no-show at the city")
+    west.link.mode = "lose_answers"  # the city warns; the answer is lost on the way
+    no_shows_at(west, "11:30")
+    eventually(lambda: west.link.answers_lost >= 1, 10, "an answer lost on the way")
+    west.link.mode = "up"
+    eventually(lambda: warnings_sent(west), 10, "the warning SMS from the second hall")
+    time.sleep(1.0)  # more polls: nothing more is sent
+    assert warnings_sent(west) == ["您已2次预约未到且未取消。半年内累计3次将暂停预约服务一年"
+                                   "（现场取号不受影响）。不能前来请提前取消预约。"]
+    assert warnings_sent(east) == [], "a first no-show warns nobody"
+    assert not banned(west.hub, person)
+    with west.hub.engine.connect() as conn:  # said again (the hall had warned on its own)
+        booking = conn.scalar(select(appointments.c.id).where(
+            appointments.c.status == "no_show"))
+    west.hub.consumer.run(lambda conn: warn_from_city(
+        conn, [NoShowWarning(appointment=booking, count=2)], west.hub.clock.now()))
+    assert len(warnings_sent(west)) == 1, "one SMS a booking"
+
+
+def city_has_no_shows(city: CityService, count: int) -> bool:
+    with city.engine.connect() as conn:
+        return conn.scalar(select(func.count()).where(
+            city_appointments.c.status == "no_show")) == count
 
 
 def test_an_outage_is_caught_up_with_nothing_lost_or_doubled(
