@@ -12,7 +12,8 @@
 - CSRF: Flask-WTF's token on every dashboard form; the public blueprints take no session
   and are exempt, the settings API answers only to the hub machine (hub/web/settings_api.py).
 - Sign-in attempts: 5 failures for one user name, or 20 from one address, within 15
-  minutes get 429 for the rest of that time. Each sign-in, failed or not, is audited.
+  minutes get 429 for the rest of that time. Each sign-in, failed or not, is audited, and
+  a restart reads the counts back from the audit log.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ from hub import accounts, audit
 from hub.accounts import Account, Role
 from hub.clock import Clock
 from hub.db.engine import make_reader
-from hub.db.schema import ended_sessions
+from hub.db.schema import audit_log, ended_sessions
 from hub.sign_in_guard import SignInGuard
 from protocol.errors import ErrorCode, UserError
 
 log = logging.getLogger(__name__)
+LIMIT_MINUTES = 15  # sign-in failures counted over this long, and locked for as long
 IDLE = timedelta(minutes=30)
 LONGEST = timedelta(hours=12)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,10 +117,29 @@ class Auth:
         self.clock = clock
         self.secret_key = secret_key
         self.secure_cookies = secure_cookies
-        self.by_name = SignInGuard(attempts=5, minutes=15)
-        self.by_address = SignInGuard(attempts=20, minutes=15)
+        self.by_name = SignInGuard(attempts=5, minutes=LIMIT_MINUTES)
+        self.by_address = SignInGuard(attempts=20, minutes=LIMIT_MINUTES)
         self.csrf = CSRFProtect()
         self.ended: set[str] = set()  # nonces of sessions signed out since start
+        self._recall_failures()
+
+    def _recall_failures(self) -> None:
+        """A restart keeps the sign-in limits: each sign-in is audited, so the failures of
+        the last minutes come back from the audit log (a success clears its name's)."""
+        now = self.clock.now()
+        with self.reader.connect() as conn:
+            rows = conn.execute(select(audit_log.c.at, audit_log.c.who, audit_log.c.action,
+                                       audit_log.c.target)
+                                .where(audit_log.c.at > now - timedelta(minutes=LIMIT_MINUTES),
+                                       audit_log.c.action.in_(("signin", "signin.failed")))
+                                .order_by(audit_log.c.id)).all()
+        for row in rows:
+            name = "" if row.who == "?" else row.who  # "?": a sign-in with no name
+            if row.action == "signin":
+                self.by_name.succeeded(name)
+            else:
+                self.by_name.failed(name, row.at)
+                self.by_address.failed(row.target, row.at)
 
     def install(self, app: Flask, hall_name: str, public: Iterable[Blueprint]) -> None:
         app.config.update(
@@ -190,7 +211,7 @@ class Auth:
                 self._audit(now, username, "signin.limited", address)
                 return render_template(
                     "signin.html", hall_name=hall_name, username=username, next=target,
-                    error="登录失败次数过多，请15分钟后再试"), 429
+                    error=f"登录失败次数过多，请{LIMIT_MINUTES}分钟后再试"), 429
             with self.reader.connect() as conn:
                 found = accounts.verify(conn, username, password)
             if found is None:

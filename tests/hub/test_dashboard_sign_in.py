@@ -14,17 +14,9 @@ from sqlalchemy import select
 from hub import admin
 from hub.app import Hub
 from hub.db.schema import accounts, audit_log
-from tests.helpers import PASSWORD, csrf_token, make_account, signed_in
+from tests.helpers import PASSWORD, csrf_token, make_account, post_sign_in, signed_in
 
 PAGES = ["/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"]
-
-
-def post_sign_in(s: requests.Session, base: str, username: str, password: str,
-                 next_url: str = "/") -> requests.Response:
-    form = s.get(f"{base}/signin", timeout=10).text
-    return s.post(f"{base}/signin", timeout=10, allow_redirects=False,
-                  data={"username": username, "password": password, "next": next_url,
-                        "csrf_token": csrf_token(form)})
 
 
 def accounts_cli(hub: Hub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

@@ -3,7 +3,7 @@
 guard are listed here by name so this file is the index:
 
 - sign-in limited after repeated failures (429): test_dashboard_sign_in (five wrong
-  passwords lock the name), and the fuzzing of the sign-in;
+  passwords lock the name), the fuzzing of the sign-in, and across a restart below;
 - passwords of at least 8 characters, not among the most common, not the user name: below;
 - a slow, salted hash (argon2id): below;
 - a new session at sign-in (test_dashboard_sign_in); sign-out ends the session and a
@@ -34,7 +34,13 @@ from hub.db.schema import accounts as accounts_table
 from hub.db.schema import audit_log
 from hub.settings import HubSettings
 from protocol.errors import UserError
-from tests.helpers import PASSWORD, csrf_token, make_account, signed_in_client
+from tests.helpers import (
+    PASSWORD,
+    csrf_token,
+    make_account,
+    post_sign_in,
+    signed_in_client,
+)
 
 
 def sign_in(base: str, username: str, password: str = PASSWORD) -> requests.Session:
@@ -84,6 +90,29 @@ def test_a_signed_out_session_stays_ended_after_a_restart(hub_settings: HubSetti
         replay = thief.get(f"{again.dashboard_url.rstrip('/')}/", timeout=10,
                            allow_redirects=False)
         assert replay.status_code == 302, "the hub remembers the sessions signed out"
+    finally:
+        again.stop()
+
+
+def test_the_sign_in_limit_holds_across_a_restart(hub_settings: HubSettings) -> None:
+    """Restarting the hub (or making it crash) does not give a guesser five more tries."""
+    first = Hub(hub_settings)
+    first.start()
+    try:
+        make_account(first.engine, "zhang")
+        base = first.dashboard_url.rstrip("/")
+        for _ in range(5):
+            assert post_sign_in(requests.Session(), base, "zhang", "not-it").status_code == 401
+    finally:
+        first.stop()
+    again = Hub(hub_settings)
+    again.start()
+    try:
+        base = again.dashboard_url.rstrip("/")
+        limited = post_sign_in(requests.Session(), base, "zhang", PASSWORD)
+        assert limited.status_code == 429 and "登录失败次数过多" in limited.text
+        make_account(again.engine, "li")
+        assert post_sign_in(requests.Session(), base, "li", PASSWORD).status_code == 302
     finally:
         again.stop()
 
