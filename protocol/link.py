@@ -143,6 +143,7 @@ class DeviceLink:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self._hub_status_topic = topics.hub_status_topic(settings.hall_id)
         self._status_topic = topics.device_status_topic(settings.hall_id, device_class,
                                                         settings.device_id)
         self.status = DeviceStatus(status="online")
@@ -255,12 +256,16 @@ class DeviceLink:
             elif msg.topic == topics.broadcast_topic(self.settings.hall_id):
                 if self.on_event is not None:
                     self.on_event(Broadcast.model_validate_json(bytes(msg.payload)))
-            elif msg.payload:
+            elif msg.topic == self._hub_status_topic and msg.payload:
+                status = HubStatus.model_validate_json(bytes(msg.payload))
+                if self.on_state is not None:
+                    self.on_state(status, not msg.retain)
+                if not msg.retain:
+                    self._on_hub_status(status)
+            elif self.on_state is not None and msg.payload:  # parsed only for a screen
                 state = self._parse_state(msg.topic, bytes(msg.payload))
-                if state is not None and self.on_state is not None:
+                if state is not None:
                     self.on_state(state, not msg.retain)
-                if isinstance(state, HubStatus) and not msg.retain:
-                    self._on_hub_status(state)
         except ValidationError as exc:
             log.error("unreadable message on %s: %s", msg.topic, exc)
 
