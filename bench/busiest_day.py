@@ -143,9 +143,10 @@ class Day:
         self.tickets, self.seconds, self.sample_s = tickets, seconds, sample_s
         self.rng = random.Random(seed)
         self.timings = Timings()
-        self.kiosks = [hall.link(DeviceClass.KIOSK, f"kiosk-{i}") for i in range(kiosks)]
-        self.callers = [hall.link(DeviceClass.CALLER, f"caller-{w}", on_state=window_screen)
-                        for w, _ in posts]
+        self.kiosks = [hall.link(DeviceClass.KIOSK, f"kiosk-{i}", windows=())
+                       for i in range(kiosks)]
+        self.callers = [hall.link(DeviceClass.CALLER, f"caller-{w}", on_state=window_screen,
+                                  windows=(w,)) for w, _ in posts]
         for (window, staff), link in zip(posts, self.callers, strict=True):
             for request in (SignIn(request_id=uuid4(), window=window, staff_no=staff,
                                    pin=PIN), OpenWindow(request_id=uuid4(), window=window)):

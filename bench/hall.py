@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +29,14 @@ class BenchHall:
         return self.workdir / "hub.db"
 
     def link(self, device_class: DeviceClass, device_id: str,
-             on_state: StateHandler | None = None) -> DeviceLink:
-        """A device's link to this hall (its outbox in the hall's folder), connected."""
+             on_state: StateHandler | None = None,
+             windows: Iterable[int] | None = None) -> DeviceLink:
+        """A device's link to this hall (its outbox in the hall's folder), connected;
+        `windows` as DeviceLink's (the window states it reads; None: all)."""
         settings = DeviceSettings(hall_id=self.hall_id, device_id=device_id,
                                   data_dir=self.workdir / "devices",
                                   mqtt=self.broker.settings_for(device_class))
-        link = DeviceLink(settings, device_class, on_state=on_state)
+        link = DeviceLink(settings, device_class, on_state=on_state, windows=windows)
         link.start()
         link.wait_connected(10)
         return link

@@ -69,7 +69,7 @@ def build_window(settings: CallerSettings, pin_factory: Any = None) -> WindowPro
     """The window's program from its settings; `pin_factory` None: gpiozero's default (on a
     Pi the real pins, elsewhere GPIOZERO_PIN_FACTORY=mock)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    link = DeviceLink(settings, DeviceClass.CALLER)
+    link = DeviceLink(settings, DeviceClass.CALLER, windows=(settings.window,))
     core = CallerCore(link, settings.window, settings.reply_timeout,
                       printer=build_printer(settings), paper_mm=settings.paper_mm,
                       hall_name=settings.hall_name)

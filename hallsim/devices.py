@@ -48,7 +48,7 @@ class SimKiosk:
                  services: list[str], per_minute: float, rng: random.Random) -> None:
         settings = KioskSettings(hall_id=hall_id, device_id=device_id, mqtt=mqtt,
                                  data_dir=data_dir)
-        self.link = DeviceLink(settings, DeviceClass.KIOSK)
+        self.link = DeviceLink(settings, DeviceClass.KIOSK, windows=())
         self.core = KioskCore(settings, self.link, FilePrinter(data_dir / f"{device_id}.escpos"))
         self.services = services
         self.per_minute = per_minute
@@ -96,7 +96,7 @@ class SimWindow:
         self.materials = materials  # per service, for the 补正 notices
         self.issue_window = issue_window  # 统一出件: its number and the services it serves
         self.staff_no = staff_no  # the A post signs in (demo PIN 123456)
-        self.link = DeviceLink(settings, DeviceClass.CALLER)
+        self.link = DeviceLink(settings, DeviceClass.CALLER, windows=(window,))
         # the window's printer: its 补正 notices (一次性告知单) as ESC/POS bytes in a file
         self.core = CallerCore(self.link, window, hall_name=hall_name,
                                printer=FilePrinter(data_dir / f"window-{window}.escpos"))

@@ -350,7 +350,7 @@ def main() -> None:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = KioskSettings()  # device_id and the rest from HALLQ_KIOSK_*
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    link = DeviceLink(settings, DeviceClass.KIOSK)
+    link = DeviceLink(settings, DeviceClass.KIOSK, windows=())  # it shows no window's state
     printer = open_printer(settings.printer, settings.printer_file
                            or settings.data_dir / f"{settings.device_id}.escpos",
                            settings.usb_vendor_id, settings.usb_product_id)

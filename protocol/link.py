@@ -13,7 +13,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -121,8 +121,12 @@ class DeviceLink:
         on_state: StateHandler | None = None,
         on_late_reply: ReplyHandler | None = None,
         on_event: EventHandler | None = None,
+        windows: Iterable[int] | None = None,
     ) -> None:
+        """`windows`: the windows whose states this device reads (a window its own, a kiosk
+        none); None, every window's, as a main screen."""
         self.settings = settings
+        self._state_filters = topics.state_filters(settings.hall_id, windows)
         self.device_class = device_class
         self.on_state = on_state
         self.on_event = on_event  # read only by a device class the broker lets read events
@@ -235,7 +239,7 @@ class DeviceLink:
             log.warning("broker refused %s: %s", self.settings.device_id, reason)
             return
         client.subscribe(self._reply_topic, qos=1)
-        client.subscribe(topics.states_filter(self.settings.hall_id), qos=1)
+        client.subscribe([(f, 1) for f in self._state_filters])
         if self.device_class in topics.EVENT_READERS:
             client.subscribe(topics.events_filter(self.settings.hall_id), qos=1)
         client.publish(self._status_topic, self.status.model_dump_json(), qos=1, retain=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -211,14 +211,14 @@ def make_link(tmp_path: Path, broker: Broker, hall_id: str) -> Iterator[LinkFact
     links: list[DeviceLink] = []
 
     def make(device_class: DeviceClass, device_id: str, on_state: StateHandler | None = None,
-             resend_after: float = 3.0, connect: bool = True, start: bool = True
-             ) -> DeviceLink:
+             resend_after: float = 3.0, connect: bool = True, start: bool = True,
+             windows: Iterable[int] | None = None) -> DeviceLink:
         """`start=False`: the caller starts it once its core has taken the link's handlers
         (as the programs do), so no retained state arrives before anyone listens."""
         settings = DeviceSettings(hall_id=hall_id, device_id=device_id,
                                   mqtt=broker.settings_for(device_class),
                                   data_dir=tmp_path / "devices", resend_after=resend_after)
-        link = DeviceLink(settings, device_class, on_state=on_state)
+        link = DeviceLink(settings, device_class, on_state=on_state, windows=windows)
         links.append(link)
         if not start:
             return link

@@ -231,6 +231,26 @@ def test_state_topics_reach_devices_not_the_hub(topic: str) -> None:
     assert not topic_matches_sub(topics.requests_filter(HALL), topic)
 
 
+def test_a_device_reading_some_windows_still_reads_every_other_state() -> None:
+    """state_filters() names the hall's states one by one for a kiosk or a window: a state
+    topic added later must be added there too, or kiosks and windows would never see it."""
+    one_by_one = topics.state_filters(HALL, ())
+    for name in dir(topics):
+        made = getattr(topics, name)
+        if name.endswith("_topic") and not name.startswith("parse_") and callable(made) \
+                and name != "window_state_topic":
+            try:
+                topic = made(HALL)
+            except TypeError:  # not a topic of the hall alone (a device's, a request's)
+                continue
+            if topic_matches_sub(topics.states_filter(HALL), topic):
+                assert topic in one_by_one, name
+    window_3 = topics.state_filters(HALL, (3,))
+    assert topics.window_state_topic(HALL, 3) in window_3
+    assert not any(topic_matches_sub(f, topics.window_state_topic(HALL, 4)) for f in window_3)
+    assert topics.state_filters(HALL) == [topics.states_filter(HALL)]
+
+
 def test_device_status_reaches_the_hub_only_from_its_device() -> None:
     topic = topics.device_status_topic(HALL, DeviceClass.KIOSK, "kiosk-1")
     assert topic_matches_sub(topics.device_status_filter(HALL), topic)
