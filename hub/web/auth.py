@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from flask import (
     Blueprint,
     Flask,
+    Request,
     flash,
     jsonify,
     redirect,
@@ -35,8 +36,10 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature
 from sqlalchemy import Connection, Engine, delete, insert, select
 from werkzeug.wrappers import Response
 
@@ -107,6 +110,25 @@ def signed_in_role() -> Role | None:
     return current_user.account.role if current_user.is_authenticated else None
 
 
+class HubClockSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, their age judged by the hub alone: Flask would also
+    refuse a cookie whose signature time lies ahead of the system clock, so setting the
+    clock back an hour signed every manager out. The session's own times (`since`, `seen`)
+    on the hub's clock, which holds a jump (hub/clock.py), decide (`Auth._expired`)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            return self.session_class(serializer.loads(value))  # no max_age: see above
+        except BadSignature:
+            return self.session_class()
+
+
 class Auth:
     """Installs sign-in, sign-out, session rules, CSRF and the role check on an app."""
 
@@ -148,6 +170,7 @@ class Auth:
             SESSION_COOKIE_NAME="hallq_session", PERMANENT_SESSION_LIFETIME=LONGEST,
             WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         )
+        app.session_interface = HubClockSessions()
         self.csrf.init_app(app)
         public = list(public)
         public_blueprints = {bp.name for bp in public}

@@ -9,12 +9,20 @@ import re
 
 import pytest
 import requests
+from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from hub import admin
 from hub.app import Hub
 from hub.db.schema import accounts, audit_log
-from tests.helpers import PASSWORD, csrf_token, make_account, post_sign_in, signed_in
+from tests.helpers import (
+    PASSWORD,
+    csrf_token,
+    make_account,
+    post_sign_in,
+    signed_in,
+    signed_in_client,
+)
 
 PAGES = ["/", "/appointments", "/reviews", "/ranking", "/ranking/2026-11-23.xlsx"]
 
@@ -141,3 +149,20 @@ def test_accounts_are_made_with_a_good_password_and_changes_end_sessions(
     assert accounts_cli(hub, capsys, monkeypatch, "disable", "li")[0] == 0
     s = requests.Session()
     assert post_sign_in(s, base, "li", "Another-pass-99").status_code == 401
+
+
+def test_setting_the_system_clock_back_keeps_managers_signed_in(
+        hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cookie's signature carries the system clock's time; set back an hour, that time
+    lies ahead. The session's age is the hub's to judge (its own clock holds the jump), so
+    the manager stays signed in; a forged cookie is still refused."""
+    client = signed_in_client(hub)
+    assert client.get("/").status_code == 200
+    now = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - 3600)
+    page = client.get("/")
+    assert page.status_code == 200, "still signed in after the clock went back"
+    cookie = client.get_cookie("hallq_session")
+    assert cookie is not None
+    client.set_cookie("hallq_session", cookie.value[:-2] + "xx")
+    assert client.get("/").status_code == 302, "a cookie with a wrong signature"
