@@ -26,7 +26,7 @@ from caller_display import evaluator as ev  # noqa: E402
 from caller_display import sign_in_pad as pad  # noqa: E402
 from caller_display.staff_menu import SIGN_OUT  # noqa: E402
 from caller_display.window import WindowProgram, build_window  # noqa: E402
-from caller_display.window_app import HUB_OFFLINE, WindowApp  # noqa: E402
+from caller_display.window_app import HUB_OFFLINE, STORAGE_FULL, WindowApp  # noqa: E402
 from caller_display.window_settings import CallerSettings  # noqa: E402
 from tests.screen_driver import ScreenDriver, Wait  # noqa: E402
 
@@ -179,6 +179,14 @@ class WindowDriver(ScreenDriver):
         yield lambda: core.state is not None and core.state.status == "closed" \
             and core.state.staff is None and self.sees("工作人员未签到")
         self.record("signed_out")
+
+        self.ask("disk-full")  # the hub says its disk is full: it refuses new work
+        yield lambda: self.sees(STORAGE_FULL)
+        self.record("storage_full")
+        yield from self.shot("window-storage-full")
+        self.ask("disk-room")
+        yield lambda: not self.sees(STORAGE_FULL)
+        self.record("storage_back")
 
         self.ask("stop-hub")
         yield lambda: self.sees(HUB_OFFLINE)
