@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from hallsim.broker import Broker
+from protocol import topics
+from protocol.link import new_client
+from protocol.messages import HubProblem, HubStatus
 from protocol.topics import DeviceClass
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +63,23 @@ def run_driver(module: str, out: Path, env: Mapping[str, str], log_path: Path,
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     assert report["error"] is None, report["error"] + driver_log[-3000:]
     return report
+
+
+def disk_events(broker: Broker, hall_id: str) -> dict[str, Callable[[], None]]:
+    """A driver's "disk-full" and "disk-room": the hub's status as the hub publishes it when
+    its disk fills and frees (the hub's side of that: tests/faults/test_disk_full.py)."""
+    mqtt = broker.settings_for(DeviceClass.HUB)
+
+    def hub_says(problem: HubProblem | None) -> Callable[[], None]:
+        def say() -> None:
+            client = new_client(mqtt, "test-hub-status")
+            client.connect(mqtt.host, mqtt.port)
+            client.loop_start()
+            client.publish(topics.hub_status_topic(hall_id),
+                           HubStatus(status="online", problem=problem).model_dump_json(),
+                           qos=1, retain=True).wait_for_publish(5)
+            client.disconnect()
+            client.loop_stop()
+        return say
+
+    return {"disk-full": hub_says("storage_full"), "disk-room": hub_says(None)}

@@ -5,7 +5,7 @@ Screenshots go to var/test-artifacts/window-screen/ for people to look at."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,11 @@ from hub.app import Hub
 from hub.db.schema import reviews, windows
 from hub.settings import HubSettings
 from kiosk.core import KioskCore
-from protocol import topics
-from protocol.link import new_client
-from protocol.messages import HubProblem, HubStatus
 from protocol.topics import DeviceClass
 from screen_ui.colours import ALERT, WARN
 from tests.conftest import LinkFactory
 from tests.e2e.devices import kiosk
-from tests.screen_run import ROOT, run_driver, screen_env
+from tests.screen_run import ROOT, disk_events, run_driver, screen_env
 
 OUT = ROOT / "var" / "test-artifacts" / "window-screen"
 SERVICE = "GA_HJQY"  # 户口迁移, served at window 5
@@ -46,26 +43,10 @@ def morning(broker: Broker, hub: Hub, hub_settings: HubSettings, make_link: Link
         "HALL_ID": hub_settings.hall_id, "DEVICE_ID": "caller-5", "WINDOW": "5",
         "DATA_DIR": str(tmp_path / "caller"), "REPLY_TIMEOUT": "1.0", "RESEND_AFTER": "0.5",
         "PANEL__HOLD_S": "0.4", "THANKS_S": "1.5"})
-    mqtt = broker.settings_for(DeviceClass.HUB)
-
-    def hub_says(problem: HubProblem | None) -> Callable[[], None]:
-        """The hub's status as the hub publishes it when its disk fills and frees (the
-        hub's side of it: tests/faults/test_disk_full.py)."""
-        def say() -> None:
-            client = new_client(mqtt, "test-hub-status")
-            client.connect(mqtt.host, mqtt.port)
-            client.loop_start()
-            client.publish(topics.hub_status_topic(hub_settings.hall_id),
-                           HubStatus(status="online", problem=problem).model_dump_json(),
-                           qos=1, retain=True).wait_for_publish(5)
-            client.disconnect()
-            client.loop_stop()
-        return say
-
     report = run_driver("tests.caller_display.window_driver", OUT, env,
-                        tmp_path / "driver.log", {"disk-full": hub_says("storage_full"),
-                                                  "disk-room": hub_says(None),
-                                                  "stop-hub": hub.stop}, timeout_s=60)
+                        tmp_path / "driver.log",
+                        {"stop-hub": hub.stop, **disk_events(broker, hub_settings.hall_id)},
+                        timeout_s=60)
     yield report["steps"], hub
 
 

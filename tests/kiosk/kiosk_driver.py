@@ -180,6 +180,14 @@ class Driver(ScreenDriver):
         yield self.on_page("home")
         self.record("idle_home", waited_s=time.monotonic() - started)
 
+        # The hub's disk is full: the banner sends citizens to the guide desk; then room.
+        self.ask("disk-full")
+        yield lambda: self.sees(texts.STORAGE_FULL)
+        yield from self.shot("storage_full")
+        self.record("storage_full")
+        self.ask("disk-room")
+        yield lambda: not self.sees(texts.STORAGE_FULL)
+
         # The hub goes away: the banner; a tap waits and the citizen gives up; the next
         # citizen waits on, and gets the ticket when the hub is back.
         self.ask("stop-hub")

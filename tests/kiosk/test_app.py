@@ -33,7 +33,7 @@ from protocol.link import DeviceLink
 from protocol.settings import DeviceSettings
 from protocol.topics import DeviceClass
 from tests.helpers import eventually
-from tests.screen_run import ROOT, run_driver, screen_env
+from tests.screen_run import ROOT, disk_events, run_driver, screen_env
 
 OUT = ROOT / "var" / "test-artifacts" / "kiosk"
 TIMEOUT_S = 90  # the whole visit takes about 20 s; this only stops a hung window
@@ -90,7 +90,8 @@ def visit(broker: Broker, tmp_path_factory: pytest.TempPathFactory
                             | {"HALLQ_KIOSK_CAMERA": "folder",  # the driver feeds the view
                                "HALLQ_KIOSK_CAMERA_FOLDER": str(tmp_path)},
                             tmp_path / "driver.log",
-                            {"stop-hub": lambda: hubs[-1].stop(), "start-hub": start_hub},
+                            {"stop-hub": lambda: hubs[-1].stop(), "start-hub": start_hub,
+                             **disk_events(broker, hub_settings.hall_id)},
                             TIMEOUT_S)
         yield report["steps"], hubs[-1]
     finally:
@@ -174,8 +175,15 @@ def test_hub_offline_a_tap_waits_for_its_ticket_or_gives_it_up(
     rows = ticket_rows(hub)
     assert rows[shown] == ("waiting", "printed", None)
     assert rows[gone] == ("void", None, "citizen_left")
-    for name in ("home", "item", "printed", "elder", "out_of_paper", "checkin", "hub_offline"):
+    for name in ("home", "item", "printed", "elder", "out_of_paper", "checkin", "hub_offline",
+                 "storage_full"):
         assert (OUT / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_a_full_disk_at_the_hub_sends_citizens_to_the_guide_desk(
+        visit: tuple[dict[str, Any], Hub]) -> None:
+    steps, _ = visit
+    assert texts.STORAGE_FULL in steps["storage_full"]["texts"]
 
 
 def test_paperless_the_ticket_goes_on_the_phone_or_on_paper_if_asked(
