@@ -27,7 +27,7 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from kivy.clock import Clock  # noqa: E402
 
-from caller_display.call_board import CONNECTING, OFFLINE  # noqa: E402
+from caller_display.call_board import CONNECTING, OFFLINE, STORAGE_FULL  # noqa: E402
 from caller_display.hall_screen import HallScreen, assemble  # noqa: E402
 from caller_display.settings import DisplaySettings  # noqa: E402
 from protocol.messages import HubStatus, QueueState, ServiceQueue, WindowState  # noqa: E402
@@ -148,6 +148,13 @@ class Driver(ScreenDriver):
         self.report["broadcast_said"] = announcer.stats.broadcasts
         yield lambda: not self.sees(text)  # gone after broadcast_show_s
         self.record("broadcast_gone")
+
+        self.ask("disk-full")  # the hub's disk is full: it says so, citizens to the desk
+        yield lambda: self.sees(STORAGE_FULL)
+        yield from self.shot("main-screen-storage-full")
+        self.record("storage_full")
+        self.ask("disk-room")
+        yield lambda: not self.sees(STORAGE_FULL)
 
         self.ask("stop-hub")
         yield lambda: screen.hub_online is False and self.sees(OFFLINE)

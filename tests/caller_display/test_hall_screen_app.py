@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from caller_display.call_board import CONNECTING, OFFLINE
+from caller_display.call_board import CONNECTING, OFFLINE, STORAGE_FULL
 from caller_display.settings import DisplaySettings
 from hallsim.broker import Broker
 from hub.app import Hub
@@ -33,7 +33,7 @@ from screen_ui.colours import ALERT, BRAND, BRAND_DARK, GO, WHITE
 from tests.conftest import LinkFactory
 from tests.e2e.devices import caller, kiosk
 from tests.helpers import eventually
-from tests.screen_run import ROOT, run_driver, screen_env
+from tests.screen_run import ROOT, disk_events, run_driver, screen_env
 
 OUT = ROOT / "var" / "test-artifacts" / "main-screen"
 TIMEOUT_S = 60  # the driver's day takes about 15 s; this only stops a hung window
@@ -95,8 +95,9 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
     shutil.rmtree(OUT, ignore_errors=True)  # a stale screenshot must not pass for today's
     report = run_driver("tests.caller_display.hall_screen_driver", OUT,
                         display_env(broker, hub_settings, tmp_path), tmp_path / "driver.log",
-                        {e: functools.partial(act, e) for e in (
-                            "ready", "burst", "pause", "broadcast", "stop-hub")}, TIMEOUT_S)
+                        {**{e: functools.partial(act, e) for e in (
+                            "ready", "burst", "pause", "broadcast", "stop-hub")},
+                         **disk_events(broker, hub_settings.hall_id)}, TIMEOUT_S)
     steps = report["steps"]
 
     # Before any state, then the hall's name, the complaint line, a notice; no call yet.
@@ -151,6 +152,10 @@ def test_the_main_screen_shows_calls_paused_windows_and_a_hub_gone(
     assert state is not None and state.staff is not None
     for step in steps.values():
         assert not any(state.staff.name in t or state.staff.number in t for t in step["texts"])
+
+    # The hub's disk full: said on the screen, the calls still shown.
+    assert STORAGE_FULL in steps["storage_full"]["texts"]
+    assert "A001" in steps["storage_full"]["texts"]
 
     # The hub gone: the banner, and the last state still there.
     offline = steps["offline"]["texts"]
