@@ -21,6 +21,8 @@ guard are listed here by name so this file is the index:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -70,51 +72,42 @@ def test_sign_out_ends_the_session_and_a_copied_cookie_does_not_resume_it(hub: H
     assert other.get(f"{base}/reviews", timeout=10, allow_redirects=False).status_code == 200
 
 
-def test_a_signed_out_session_stays_ended_after_a_restart(hub_settings: HubSettings) -> None:
-    first = Hub(hub_settings)
-    first.start()
+@contextmanager
+def running(settings: HubSettings) -> Iterator[tuple[Hub, str]]:
+    """A hub started on these settings (the same database each time), and its address."""
+    hub = Hub(settings)
+    hub.start()
     try:
+        yield hub, hub.dashboard_url.rstrip("/")
+    finally:
+        hub.stop()
+
+
+def test_a_signed_out_session_stays_ended_after_a_restart(hub_settings: HubSettings) -> None:
+    with running(hub_settings) as (first, base):
         make_account(first.engine, "zhang")
-        base = first.dashboard_url.rstrip("/")
         s = sign_in(base, "zhang")
         stolen = s.cookies.get("hallq_session")
         page = s.get(f"{base}/", timeout=10).text
         s.post(f"{base}/signout", timeout=10, data={"csrf_token": csrf_token(page)})
-    finally:
-        first.stop()
-    again = Hub(hub_settings)
-    again.start()
-    try:
+    with running(hub_settings) as (_, base):
         thief = requests.Session()
         thief.cookies.set("hallq_session", stolen)
-        replay = thief.get(f"{again.dashboard_url.rstrip('/')}/", timeout=10,
-                           allow_redirects=False)
+        replay = thief.get(f"{base}/", timeout=10, allow_redirects=False)
         assert replay.status_code == 302, "the hub remembers the sessions signed out"
-    finally:
-        again.stop()
 
 
 def test_the_sign_in_limit_holds_across_a_restart(hub_settings: HubSettings) -> None:
     """Restarting the hub (or making it crash) does not give a guesser five more tries."""
-    first = Hub(hub_settings)
-    first.start()
-    try:
+    with running(hub_settings) as (first, base):
         make_account(first.engine, "zhang")
-        base = first.dashboard_url.rstrip("/")
         for _ in range(5):
             assert post_sign_in(requests.Session(), base, "zhang", "not-it").status_code == 401
-    finally:
-        first.stop()
-    again = Hub(hub_settings)
-    again.start()
-    try:
-        base = again.dashboard_url.rstrip("/")
+    with running(hub_settings) as (again, base):
         limited = post_sign_in(requests.Session(), base, "zhang", PASSWORD)
         assert limited.status_code == 429 and "登录失败次数过多" in limited.text
         make_account(again.engine, "li")
         assert post_sign_in(requests.Session(), base, "li", PASSWORD).status_code == 302
-    finally:
-        again.stop()
 
 
 def test_passwords_are_long_uncommon_and_not_the_name(hub: Hub) -> None:
