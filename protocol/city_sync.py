@@ -122,6 +122,10 @@ class NoShowWarning(_Wire):
 
 
 class SyncAnswer(_Wire):
+    """The city's answer. Fields the hall does not know are ignored, so that a city updated
+    before its halls (they are updated one by one) can add to its answer."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
     ok: Literal[True] = True
     accepted: int = Field(ge=0)  # new events applied
     duplicates: int = Field(ge=0)  # events the city had already: applied once, not again

@@ -13,7 +13,7 @@ from paho.mqtt.client import topic_matches_sub
 from pydantic import BaseModel, ValidationError
 
 from hub.handlers import HANDLERS
-from protocol import docgen, topics
+from protocol import city_sync, docgen, topics
 from protocol.codes import parse_ticket_code, ticket_code
 from protocol.errors import ZH, ErrorCode
 from protocol.messages import (
@@ -352,3 +352,15 @@ def test_ticket_code_round_trips() -> None:
 ])
 def test_garbage_is_not_a_ticket_code(text: str) -> None:
     assert parse_ticket_code(text) is None
+
+
+def test_a_hall_reads_a_newer_citys_answer_and_the_city_refuses_unknown_events() -> None:
+    """Halls are updated one by one, the city first: its answer may carry what a hall does
+    not know yet (as `warnings` once did); a hall's events stay strictly checked."""
+    answer = city_sync.SyncAnswer.model_validate(
+        {"accepted": 1, "duplicates": 0, "changes": [], "more": False,
+         "warnings": [{"appointment": "a1", "count": 2}], "added_later": {"x": 1}})
+    assert answer.warnings == [city_sync.NoShowWarning(appointment="a1", count=2)]
+    with pytest.raises(ValidationError, match="extra"):
+        city_sync.SyncRequest.model_validate({"hall": "h", "cursor": 0, "events": [],
+                                              "added_later": 1})
