@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -62,7 +63,12 @@ class Prepared:
         values = {k: (c.processors[k](v) if k in c.processors else v)
                   for k, v in {**c.literals, **params}.items()}
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(c.sql, [values[n] for n in c.names] if c.positional else values)
+        driver_error = conn.dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(c.sql, [values[n] for n in c.names] if c.positional else values)
+        except driver_error as exc:  # as SQLAlchemy raises it (the hub acts on OperationalError:
+            raise DBAPIError.instance(  # a full disk, a lock), not the driver's own class
+                c.sql, values, exc, driver_error, dialect=conn.dialect) from exc
         return cursor
 
     def _processors(self, dialect: Dialect, cursor: Any) -> Sequence[Callable[[Any], Any] | None]:
