@@ -112,7 +112,7 @@ def test_demo_runs_a_hall_and_prints_a_summary(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "hallsim", "--seconds", "20", "--port", "0", "--per-minute", "60",
          "--workdir", str(tmp_path / "demo"), "--seed", "1", "--kiosk-screen"],
-        capture_output=True, text=True, timeout=90, check=True, env=env,
+        capture_output=True, text=True, timeout=180, check=True, env=env,
     ).stdout
     assert "管理看板 dashboard: http://127.0.0.1:" in out and "用户名 demo  密码 " in out
     assert "3 个屏幕程序已就绪" in out, "the hall opened once its three screens were up"
