@@ -63,6 +63,15 @@ class Hall:
                               catalogue=catalogue, start_at=None)  # the hub's own Clock
         self.hub.env.update(clock.env())
         self.hub.start()
+        try:
+            self._open(hall_id, tmp_path, make_link)
+        except BaseException:
+            self.hub.stop()  # a hub left running would slow every test after this one
+            raise
+        self.signed_in_again = 0
+
+    def _open(self, hall_id: str, tmp_path: Path, make_link: LinkFactory) -> None:
+        """The kiosk and window 5 up, the window signed in and open, a manager signed in."""
         link = make_link(DeviceClass.KIOSK, "kiosk-1", start=False)
         self.kiosk = KioskCore(KioskSettings(hall_id=hall_id, device_id="kiosk-1",
                                              data_dir=tmp_path / "devices"),
@@ -78,7 +87,6 @@ class Hall:
         make_account(engine)
         engine.dispose()
         self.dashboard = self.sign_in()
-        self.signed_in_again = 0
 
     def take(self) -> TicketIssued:
         got = self.kiosk.take_ticket(SERVICE)
