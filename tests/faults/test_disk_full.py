@@ -341,32 +341,20 @@ def burst(hub: HubProcess, db: Path, disk: Path, make_link: LinkFactory, total: 
     return figures
 
 
-@pytest.mark.timeout(180)
-def test_a_burst_through_a_full_disk_a_kill_and_a_start_while_full(
-        broker: Broker, hall_id: str, small_disk: Path, make_link: LinkFactory,
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize(("total", "cycles"), [
+    pytest.param(600, 1, marks=pytest.mark.timeout(180), id="a-burst-a-kill-a-start-while-full"),
+    pytest.param(4000, 6, marks=[pytest.mark.slow, pytest.mark.timeout(600)],
+                 id="a-long-burst-through-six-full-disks-with-kills"),
+])
+def test_bursts_through_full_disks(broker: Broker, hall_id: str, small_disk: Path,
+                                   make_link: LinkFactory, tmp_path: Path, total: int,
+                                   cycles: int) -> None:
     db = small_disk / "hub.db"
     hub = HubProcess(broker, hall_id, db, tmp_path / "hub.log", start_at=WORKING_MORNING)
     hub.start()
     try:
-        figures = burst(hub, db, small_disk, make_link, total=600, cycles=1)
+        figures = burst(hub, db, small_disk, make_link, total=total, cycles=cycles)
     finally:
         hub.stop()
-    print(f"\n[disk full burst] {figures}")
-    assert figures["refused"] > 0 and figures["issued"] > 0
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-def test_a_long_burst_through_six_full_disks_with_kills(
-        broker: Broker, hall_id: str, small_disk: Path, make_link: LinkFactory,
-        tmp_path: Path) -> None:
-    db = small_disk / "hub.db"
-    hub = HubProcess(broker, hall_id, db, tmp_path / "hub.log", start_at=WORKING_MORNING)
-    hub.start()
-    try:
-        figures = burst(hub, db, small_disk, make_link, total=4000, cycles=6)
-    finally:
-        hub.stop()
-    print(f"\n[disk full long burst] {figures}")
+    print(f"\n[disk full, {total} requests, {cycles} full disks] {figures}")
     assert figures["refused"] > 0 and figures["issued"] > 0
