@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from hub.db.one_hub import in_use
+from hub.db.one_hub import in_use, sqlite_file
 from hub.settings import HubSettings
 
 PREFIX = "hub-"
@@ -50,11 +50,11 @@ class Copy:
 
 def database_path(db_url: str) -> Path:
     """The SQLite file of the hub's database URL; BackupError for anything else."""
-    url = make_url(db_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise BackupError(f"数据库不是SQLite文件（{url.get_backend_name()}）："
+    found = sqlite_file(db_url)
+    if found is None:
+        raise BackupError(f"数据库不是SQLite文件（{make_url(db_url).get_backend_name()}）："
                           "PostgreSQL请用pg_dump备份、pg_restore恢复")
-    return Path(url.database)
+    return found
 
 
 def _check(path: Path) -> None:

@@ -16,7 +16,6 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -28,11 +27,10 @@ from hallsim.postgres import PostgresServer
 from hub.app import Hub
 from hub.settings import HubSettings
 from protocol.errors import ZH, ErrorCode
-from protocol.link import State
-from protocol.messages import ErrorReply, HubStatus, IssueTicket, TicketIssued
+from protocol.messages import ErrorReply, IssueTicket, TicketIssued
 from protocol.topics import DeviceClass
 from tests.conftest import LinkFactory
-from tests.faults.test_disk_full import fill
+from tests.faults.test_disk_full import HubWatch, fill
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
@@ -66,17 +64,6 @@ def small_tablespace(postgres: PostgresServer) -> Iterator[tuple[Path, str]]:
         shutil.rmtree(where, ignore_errors=True)
 
 
-class HubWatch:
-    def __init__(self) -> None:
-        self.problem: str | None = "unknown"
-        self.lock = threading.Lock()
-
-    def __call__(self, state: State, live: bool) -> None:
-        if isinstance(state, HubStatus):
-            with self.lock:
-                self.problem = state.problem
-
-
 def test_a_full_data_disk_on_postgresql_refuses_new_work_and_recovers(
         postgres: PostgresServer, small_tablespace: tuple[Path, str],
         hub_settings: HubSettings, make_link: LinkFactory) -> None:
@@ -99,7 +86,8 @@ def run_the_day(hub: Hub, disk: Path, make_link: LinkFactory) -> None:
     kiosk = make_link(DeviceClass.KIOSK, "kiosk-1", resend_after=0.5)
     screen = HubWatch()
     make_link(DeviceClass.DISPLAY, "display-1", on_state=screen)
-    eventually(lambda: screen.problem is None, what="the hub online")
+    eventually(lambda: screen.status is not None and screen.problem is None,
+               what="the hub online")
 
     def take() -> TicketIssued | ErrorReply:
         reply = kiosk.send(IssueTicket(request_id=uuid4(), service=SERVICE)).wait(10)
